@@ -1,0 +1,120 @@
+# ct-netsuite: nginx module, worker, unit and integration tests.
+#
+#   make            module + worker + unit test binaries
+#   make test       everything CI runs (installs missing packages first)
+#   make module     build/ngx_ct_netsuite_module.so against Debian's nginx,
+#                   or against an upstream tree with NGX_SRC=/path/to/nginx
+#   make SAN=1 ...  the same with AddressSanitizer + UBSan (build-asan/)
+
+SHELL      := /bin/bash
+ROOT       := $(abspath .)
+PYTHON     ?= /usr/bin/python3
+PYTEST_ARGS ?=
+
+ifeq ($(SAN),1)
+BUILD      ?= $(ROOT)/build-asan
+SANFLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer
+else
+BUILD      ?= $(ROOT)/build
+SANFLAGS   :=
+endif
+
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+WARN       := -Wall -Wextra -Wpointer-arith -Wno-unused-parameter -Werror
+ALL_CFLAGS := -std=gnu99 -fPIC -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
+              -I$(ROOT)/lib
+LDLIBS     := -lhiredis -ljansson -lcurl -lssl -lcrypto -lm
+
+LIB_SRCS   := $(wildcard lib/*.c)
+LIB_OBJS   := $(LIB_SRCS:lib/%.c=$(BUILD)/lib/%.o)
+LIB_HDRS   := $(wildcard lib/*.h)
+LIBCTNS    := $(BUILD)/libctns.a
+
+WORKER_SRCS := $(wildcard worker/*.c)
+WORKER_OBJS := $(WORKER_SRCS:worker/%.c=$(BUILD)/worker/%.o)
+WORKER_HDRS := $(wildcard worker/*.h)
+KEYS_SRCS   := $(wildcard worker/keys/*.c)
+KEYS_OBJS   := $(KEYS_SRCS:worker/keys/%.c=$(BUILD)/worker/keys/%.o)
+
+UNIT_SRCS  := $(wildcard t/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
+
+MOD_SRCS   := $(wildcard ngx_ct_netsuite_module/*.c ngx_ct_netsuite_module/*.h)
+MODULE     := $(BUILD)/ngx_ct_netsuite_module.so
+NGX_BUILD  := $(BUILD)/nginx
+
+PROGRAMS   := $(if $(WORKER_SRCS),$(BUILD)/ctns-worker) \
+              $(if $(KEYS_SRCS),$(BUILD)/ctns-keys)
+
+.PHONY: all deps module worker unit test check pytest clean test-asan fuzz
+
+all: module worker $(UNIT_BINS)
+
+deps:
+	@sh tools/deps.sh
+
+# --- pure library -----------------------------------------------------------
+
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCTNS): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# --- worker and key fetcher -------------------------------------------------
+
+worker: $(PROGRAMS)
+
+$(BUILD)/worker/%.o: worker/%.c $(WORKER_HDRS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iworker -c -o $@ $<
+
+$(BUILD)/ctns-worker: $(WORKER_OBJS) $(LIBCTNS)
+	$(CC) $(SANFLAGS) -o $@ $(WORKER_OBJS) $(LIBCTNS) $(LDLIBS)
+
+$(BUILD)/ctns-keys: $(KEYS_OBJS) $(LIBCTNS)
+	$(CC) $(SANFLAGS) -o $@ $(KEYS_OBJS) $(LIBCTNS) $(LDLIBS)
+
+# --- unit tests ---------------------------------------------------------------
+
+$(BUILD)/unit/%: t/unit/%.c t/unit/ctns_test.h $(LIBCTNS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(LIBCTNS) $(LDLIBS)
+
+unit: $(UNIT_BINS)
+	@$(SHELL) tools/run-unit.sh $(ROOT)/t/fixtures $(UNIT_BINS)
+
+# --- nginx module -------------------------------------------------------------
+#
+# Debian's nginx-dev tree is read-only and its configure writes objs/ where it
+# runs, so it is copied into $(NGX_BUILD).  configure reruns only when the
+# addon script or the list of sources changes.
+
+module: $(MODULE)
+
+$(MODULE): config $(MOD_SRCS) $(LIB_SRCS) $(LIB_HDRS)
+	@NGX_SRC="$(NGX_SRC)" NGX_BUILD="$(NGX_BUILD)" SANFLAGS="$(SANFLAGS)" \
+	    $(SHELL) tools/build-module.sh $(ROOT) $@
+
+# --- tests ----------------------------------------------------------------------
+
+check: unit pytest
+
+pytest: all
+	@CTNS_BUILD=$(BUILD) CTNS_SAN=$(SAN) $(PYTHON) -m pytest $(PYTEST_ARGS) t
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory pytest
+
+test-asan: deps
+	@$(MAKE) --no-print-directory SAN=1 all
+	@$(MAKE) --no-print-directory SAN=1 unit
+	@$(MAKE) --no-print-directory SAN=1 pytest PYTEST_ARGS="-m 'not slow' $(PYTEST_ARGS)"
+
+clean:
+	rm -rf build build-asan
