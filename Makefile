@@ -47,9 +47,11 @@ NGX_BUILD  := $(BUILD)/nginx
 PROGRAMS   := $(if $(WORKER_SRCS),$(BUILD)/ctns-worker) \
               $(if $(KEYS_SRCS),$(BUILD)/ctns-keys)
 
-.PHONY: all deps module worker unit test check pytest clean test-asan fuzz
+.PHONY: all deps lib module worker unit test check pytest clean test-asan
 
 all: module worker $(UNIT_BINS)
+
+lib: $(LIBCTNS)
 
 deps:
 	@sh tools/deps.sh

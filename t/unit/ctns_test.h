@@ -15,8 +15,8 @@
 #include <string.h>
 
 
-static int  ctns_test_passed;
-static int  ctns_test_failed;
+static int  ctns_test_passed __attribute__((unused));
+static int  ctns_test_failed __attribute__((unused));
 
 
 #define CHECK(cond)                                                           \
@@ -67,7 +67,7 @@ static int  ctns_test_failed;
 
 /* Reads a whole fixture file; the caller frees.  NULL when unreadable. */
 
-static char *
+static inline char *
 ctns_test_read_file(const char *path, size_t *len)
 {
     FILE    *f;
