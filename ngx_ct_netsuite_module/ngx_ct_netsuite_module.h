@@ -1,0 +1,91 @@
+
+/*
+ * Copyright (C) ct-netsuite authors
+ */
+
+
+#ifndef _NGX_CT_NETSUITE_MODULE_H_INCLUDED_
+#define _NGX_CT_NETSUITE_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ctns_event.h"
+
+
+#define NGX_CT_NETSUITE_RETRY_AFTER   "5"
+
+
+typedef struct ngx_ct_netsuite_scheme_s  ngx_ct_netsuite_scheme_t;
+
+
+typedef struct {
+    ngx_str_t                   host;        /* numeric, NUL-terminated */
+    ngx_int_t                   port;        /* 0 for a unix socket */
+    ngx_str_t                   path;        /* unix socket, NUL-terminated */
+    ngx_str_t                   password;
+    ngx_int_t                   db;
+    ngx_msec_t                  timeout;
+    ngx_uint_t                  used;        /* some location needs Redis */
+} ngx_ct_netsuite_main_conf_t;
+
+
+typedef struct {
+    ngx_str_t                   prefix;
+    ngx_uint_t                  shards;
+    ngx_uint_t                  maxlen;
+    time_t                      dedup_ttl;
+} ngx_ct_netsuite_stream_t;
+
+
+typedef struct {
+    ngx_flag_t                  webhook;
+    size_t                      max_body;
+    ngx_ct_netsuite_stream_t   *stream;
+    ngx_array_t                *auth;        /* of ngx_ct_netsuite_auth_t */
+} ngx_ct_netsuite_loc_conf_t;
+
+
+/* One unwrapped commercetools payload of a delivery. */
+
+typedef struct {
+    ngx_str_t                   data;
+    ngx_str_t                   src;         /* channel, for the stream */
+    unsigned                    control:1;   /* ctns:control, not events */
+} ngx_ct_netsuite_payload_t;
+
+
+/* Per request state, in r->pool. */
+
+typedef struct {
+    ngx_str_t                   body;
+    ngx_array_t                 payloads;    /* ngx_ct_netsuite_payload_t */
+    ngx_str_t                   event_id;
+    ngx_str_t                   event_type;
+    ngx_str_t                   result;
+    ngx_str_t                   reason;      /* precise, for error.log */
+    ngx_str_t                   wanted;      /* key URL for ctns:keys:wanted */
+    ngx_str_t                   response;    /* a scheme's own answer */
+} ngx_ct_netsuite_ctx_t;
+
+
+extern ngx_module_t  ngx_ct_netsuite_module;
+
+
+ngx_int_t ngx_ct_netsuite_webhook_handler(ngx_http_request_t *r);
+
+ngx_int_t ngx_ct_netsuite_answer(ngx_http_request_t *r, ngx_uint_t status,
+    const char *result, ngx_str_t *id, const char *error);
+
+ngx_int_t ngx_ct_netsuite_answer_raw(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *json);
+
+ngx_int_t ngx_ct_netsuite_read_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *body);
+
+ngx_int_t ngx_ct_netsuite_add_variables(ngx_conf_t *cf);
+
+
+#endif /* _NGX_CT_NETSUITE_MODULE_H_INCLUDED_ */
