@@ -341,7 +341,9 @@ test_jwks(void)
 
     free(json);
 
-    CHECK(ctns_jwks_load("signatures/jwks.json", &err) != NULL);
+    set = ctns_jwks_load("signatures/jwks.json", &err);
+    CHECK(set != NULL);
+    ctns_jwks_free(set);
     CHECK(ctns_jwks_load("signatures/missing.json", &err) == NULL);
 }
 
