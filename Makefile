@@ -118,5 +118,11 @@ test-asan: deps
 	@$(MAKE) --no-print-directory SAN=1 unit
 	@$(MAKE) --no-print-directory SAN=1 pytest PYTEST_ARGS="-m 'not slow' $(PYTEST_ARGS)"
 
+# libFuzzer harnesses of t/fuzz/, FUZZ_SECONDS each (clang, ASan + UBSan)
+FUZZ_SECONDS ?= 10
+
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) $(SHELL) tools/fuzz.sh
+
 clean:
 	rm -rf build build-asan

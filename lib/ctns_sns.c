@@ -17,6 +17,9 @@
 #define CTNS_SNS_REGION_MIN    3
 #define CTNS_SNS_REGION_MAX    32
 
+/* URLs are not NUL-terminated: reasons quote at most 80 of their bytes */
+#define ctns_sns_quote(len)    (int) ((len) < 80 ? (len) : 80)
+
 
 static const char  *ctns_sns_types[] = {
     "Notification",
@@ -83,8 +86,8 @@ ctns_sns_host(const char *host, size_t len, ctns_sns_url_t *parts,
         || memcmp(end - 14, ".amazonaws.com", 14) != 0)
     {
         return ctns_verify_fail(err, CTNS_VERIFY_DENIED,
-                                "URL host \"%.80s\" is not sns.<region>."
-                                "amazonaws.com", host);
+                                "URL host \"%.*s\" is not sns.<region>."
+                                "amazonaws.com", ctns_sns_quote(len), host);
     }
 
     region = host + 4;
@@ -94,8 +97,8 @@ ctns_sns_host(const char *host, size_t len, ctns_sns_url_t *parts,
         || !ctns_sns_lower_label(region, rlen))
     {
         return ctns_verify_fail(err, CTNS_VERIFY_DENIED,
-                                "URL host \"%.80s\" has no valid region label",
-                                host);
+                                "URL host \"%.*s\" has no valid region label",
+                                ctns_sns_quote(len), host);
     }
 
     if (parts) {
@@ -129,9 +132,19 @@ ctns_sns_cert_path(const char *path, size_t len, ctns_verify_err_t *err)
         }
     }
 
-    if (len < 5 || memcmp(path + len - 4, ".pem", 4) != 0
-        || strstr(path, "/..") != NULL || strstr(path, "//") != NULL)
-    {
+    /* no empty and no ".." segments: the path is fetched as it stands */
+    for (i = 0; i + 1 < len; i++) {
+        if (path[i] == '/'
+            && (path[i + 1] == '/'
+                || (path[i + 1] == '.' && i + 2 < len && path[i + 2] == '.')))
+        {
+            return ctns_verify_fail(err, CTNS_VERIFY_DENIED,
+                                    "SigningCertURL path has an empty or "
+                                    "\"..\" segment");
+        }
+    }
+
+    if (len < 5 || memcmp(path + len - 4, ".pem", 4) != 0) {
         return ctns_verify_fail(err, CTNS_VERIFY_DENIED,
                                 "SigningCertURL path does not name a .pem");
     }
@@ -184,7 +197,8 @@ ctns_sns_url_check(const char *url, size_t len, ctns_sns_url_kind_t kind,
 
     if (len < 8 || memcmp(url, "https://", 8) != 0) {
         return ctns_verify_fail(err, CTNS_VERIFY_DENIED,
-                                "URL \"%.80s\" is not https", url);
+                                "URL \"%.*s\" is not https",
+                                ctns_sns_quote(len), url);
     }
 
     host = url + 8;
@@ -193,7 +207,8 @@ ctns_sns_url_check(const char *url, size_t len, ctns_sns_url_kind_t kind,
     path = memchr(host, '/', end - host);
     if (path == NULL) {
         return ctns_verify_fail(err, CTNS_VERIFY_DENIED,
-                                "URL \"%.80s\" has no path", url);
+                                "URL \"%.*s\" has no path",
+                                ctns_sns_quote(len), url);
     }
 
     rc = ctns_sns_host(host, path - host, parts, err);
