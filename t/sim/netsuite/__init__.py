@@ -1,0 +1,1 @@
+"""NetSuite SuiteTalk REST simulator (see docs/sim-netsuite.md)."""
