@@ -42,6 +42,7 @@ UNIT_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
 
 MOD_SRCS   := $(wildcard ngx_ct_netsuite_module/*.c ngx_ct_netsuite_module/*.h)
 MODULE     := $(BUILD)/ngx_ct_netsuite_module.so
+MOD_LIB    := $(wildcard $(patsubst %,lib/ctns_%.[ch],base64 hmac stdwebhooks normalize shard event))
 NGX_BUILD  := $(BUILD)/nginx
 
 PROGRAMS   := $(if $(WORKER_SRCS),$(BUILD)/ctns-worker) \
@@ -97,7 +98,7 @@ unit: $(UNIT_BINS)
 
 module: $(MODULE)
 
-$(MODULE): config $(MOD_SRCS) $(LIB_SRCS) $(LIB_HDRS)
+$(MODULE): config $(MOD_SRCS) $(MOD_LIB)
 	@NGX_SRC="$(NGX_SRC)" NGX_BUILD="$(NGX_BUILD)" SANFLAGS="$(SANFLAGS)" \
 	    $(SHELL) tools/build-module.sh $(ROOT) $@
 

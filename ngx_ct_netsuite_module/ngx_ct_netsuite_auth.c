@@ -45,7 +45,7 @@ ngx_ct_netsuite_auth_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    if (lcf->auth == NULL) {
+    if (lcf->auth == NGX_CONF_UNSET_PTR) {
         lcf->auth = ngx_array_create(cf->pool, 2,
                                      sizeof(ngx_ct_netsuite_auth_t));
         if (lcf->auth == NULL) {

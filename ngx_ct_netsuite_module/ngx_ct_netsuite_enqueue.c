@@ -24,7 +24,8 @@
 
 
 #define NGX_CT_NETSUITE_FIELDS     11
-#define NGX_CT_NETSUITE_ARGS       (6 + 2 * NGX_CT_NETSUITE_FIELDS)
+/* EVALSHA sha 2 stream seen maxlen ttl, then the fields */
+#define NGX_CT_NETSUITE_ARGS       (7 + 2 * NGX_CT_NETSUITE_FIELDS)
 #define NGX_CT_NETSUITE_CONTROL_MAXLEN  "100000"
 
 

@@ -254,11 +254,12 @@ ngx_ct_netsuite_normalize(ngx_http_request_t *r, ngx_ct_netsuite_ctx_t *ctx,
             return NGX_HTTP_BAD_REQUEST;
         }
 
+        /* the events live in r->pool as long as the variables */
         if (ctx->event_id.len == 0) {
+            ctx->event_id.data = (u_char *) e->ev.id;
             ctx->event_id.len = ngx_strlen(e->ev.id);
-            ctx->event_id.data = ngx_pstrdup(r->pool, &ctx->event_id);
+            ctx->event_type.data = (u_char *) e->ev.type;
             ctx->event_type.len = ngx_strlen(e->ev.type);
-            ctx->event_type.data = ngx_pstrdup(r->pool, &ctx->event_type);
         }
 
         if (rc == CTNS_NORM_TEST) {

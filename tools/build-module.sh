@@ -78,6 +78,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     printf '%s' "$want" > "$stamp"
 fi
 
-make -f $makefile -j2 modules >&2
+make -f $makefile -j2 modules > "$tree/make.log" 2>&1 || {
+    grep -E "error:|warning:" "$tree/make.log" >&2 || tail -n 40 "$tree/make.log" >&2
+    echo "build-module: compilation failed, see $tree/make.log" >&2
+    exit 1; }
 cp objs/ngx_ct_netsuite_module.so "$out"
 echo "build-module: $out" >&2
