@@ -1,0 +1,273 @@
+/*
+ * Copyright (C) ct-netsuite authors
+ *
+ * ctns-keys --redis HOST:PORT [--prefix ctns] [--jwks-url URL]
+ *           [--jwks-file PATH] [--sns-cert-dir DIR]
+ *           [--sns-cert-base-url URL] [--sns-confirm-base-url URL]
+ *           [--timeout SECONDS] [--once | --interval SECONDS]
+ *
+ * Exit codes: 0 all work done; 1 some work failed (it is retried by the
+ * next run); 2 usage.  With --interval it runs until SIGTERM or SIGINT and
+ * then exits 0.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <curl/curl.h>
+
+#include "ctns_keys.h"
+
+
+#define CTNS_KEYS_GOOGLE_JWKS  "https://www.googleapis.com/oauth2/v3/certs"
+
+
+static volatile sig_atomic_t  ctns_keys_stop;
+
+
+static void
+ctns_keys_signal(int signo)
+{
+    ctns_keys_stop = 1;
+}
+
+
+static void
+ctns_keys_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: ctns-keys --redis HOST:PORT|unix:PATH [--prefix ctns]\n"
+        "                 [--jwks-file PATH [--jwks-url URL]]\n"
+        "                 [--sns-cert-dir DIR] [--sns-cert-base-url URL]\n"
+        "                 [--sns-confirm-base-url URL] [--timeout SECONDS]\n"
+        "                 [--once | --interval SECONDS]\n"
+        "\n"
+        "Downloads Google's JWKS into --jwks-file (default URL %s),\n"
+        "SNS signing certificates listed in <prefix>:keys:wanted into\n"
+        "--sns-cert-dir, and performs SNS subscription confirmations queued\n"
+        "in <prefix>:control.  The base URLs are for tests: the checked\n"
+        "URL's path is fetched from there instead.\n",
+        CTNS_KEYS_GOOGLE_JWKS);
+}
+
+
+static long
+ctns_keys_seconds(const char *s, const char *opt)
+{
+    long   v;
+    char  *end;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+
+    if (errno != 0 || *end != '\0' || v < 1 || v > 86400) {
+        fprintf(stderr, "ctns-keys: %s wants seconds (1..86400), not \"%s\"\n",
+                opt, s);
+        return -1;
+    }
+
+    return v;
+}
+
+
+static int
+ctns_keys_options(int argc, char **argv, ctns_keys_conf_t *conf)
+{
+    int  c, once;
+
+    static const struct option  opts[] = {
+        { "redis", required_argument, NULL, 'r' },
+        { "prefix", required_argument, NULL, 'p' },
+        { "jwks-url", required_argument, NULL, 'u' },
+        { "jwks-file", required_argument, NULL, 'f' },
+        { "sns-cert-dir", required_argument, NULL, 'd' },
+        { "sns-cert-base-url", required_argument, NULL, 'b' },
+        { "sns-confirm-base-url", required_argument, NULL, 'c' },
+        { "timeout", required_argument, NULL, 't' },
+        { "interval", required_argument, NULL, 'i' },
+        { "once", no_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    memset(conf, 0, sizeof(ctns_keys_conf_t));
+    conf->prefix = "ctns";
+    conf->jwks_url = CTNS_KEYS_GOOGLE_JWKS;
+    conf->timeout = 10;
+    once = 0;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': conf->redis = optarg; break;
+        case 'p': conf->prefix = optarg; break;
+        case 'u': conf->jwks_url = optarg; break;
+        case 'f': conf->jwks_file = optarg; break;
+        case 'd': conf->cert_dir = optarg; break;
+        case 'b': conf->cert_base_url = optarg; break;
+        case 'c': conf->confirm_base_url = optarg; break;
+        case 'o': once = 1; break;
+
+        case 't':
+            conf->timeout = ctns_keys_seconds(optarg, "--timeout");
+            if (conf->timeout < 0) {
+                return -1;
+            }
+            break;
+
+        case 'i':
+            conf->interval = ctns_keys_seconds(optarg, "--interval");
+            if (conf->interval < 0) {
+                return -1;
+            }
+            break;
+
+        case 'h':
+            ctns_keys_usage(stdout);
+            exit(0);
+
+        default:
+            return -1;
+        }
+    }
+
+    if (optind != argc || (once && conf->interval) || conf->redis == NULL
+        || conf->prefix[0] == '\0' || strlen(conf->prefix) > 64)
+    {
+        fprintf(stderr, "ctns-keys: %s\n",
+                optind != argc ? "unexpected argument"
+                : conf->redis == NULL ? "--redis is required"
+                : conf->interval ? "--once and --interval exclude each other"
+                : "--prefix must be 1..64 characters");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static redisContext *
+ctns_keys_redis(const char *addr, long timeout)
+{
+    int              port;
+    char             host[256], *colon;
+    redisContext    *rc;
+    struct timeval   tv;
+
+    tv.tv_sec = timeout;
+    tv.tv_usec = 0;
+
+    if (strncmp(addr, "unix:", 5) == 0) {
+        rc = redisConnectUnixWithTimeout(addr + 5, tv);
+
+    } else {
+        snprintf(host, sizeof(host), "%s", addr);
+        colon = strrchr(host, ':');
+        port = colon ? atoi(colon + 1) : 6379;
+        if (colon) {
+            *colon = '\0';
+        }
+
+        rc = redisConnectWithTimeout(host, port, tv);
+    }
+
+    if (rc == NULL || rc->err) {
+        ctns_keys_log("error", "redis %s: %s", addr,
+                      rc ? rc->errstr : "out of memory");
+        redisFree(rc);
+        return NULL;
+    }
+
+    redisSetTimeout(rc, tv);
+
+    return rc;
+}
+
+
+/* One pass over all the work; -1 when some of it must be retried. */
+
+static int
+ctns_keys_run(const ctns_keys_conf_t *conf)
+{
+    int            failed;
+    redisContext  *rc;
+
+    failed = 0;
+
+    if (conf->jwks_file && ctns_keys_jwks(conf) != 0) {
+        failed = -1;
+    }
+
+    rc = ctns_keys_redis(conf->redis, conf->timeout);
+    if (rc == NULL) {
+        return -1;
+    }
+
+    if (conf->cert_dir && ctns_keys_sns_certs(conf, rc) != 0) {
+        failed = -1;
+    }
+
+    if (ctns_keys_sns_confirm(conf, rc) != 0) {
+        failed = -1;
+    }
+
+    redisFree(rc);
+
+    return failed;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int               failed;
+    long              left;
+    ctns_keys_conf_t  conf;
+    struct sigaction  sa;
+
+    if (ctns_keys_options(argc, argv, &conf) != 0) {
+        ctns_keys_usage(stderr);
+        return 2;
+    }
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        fprintf(stderr, "ctns-keys: curl_global_init() failed\n");
+        return 1;
+    }
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = ctns_keys_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    ctns_keys_log("info", "started: redis %s, prefix %s, %s",
+                  conf.redis, conf.prefix,
+                  conf.interval ? "looping" : "once");
+
+    for ( ;; ) {
+        failed = ctns_keys_run(&conf);
+
+        if (conf.interval == 0) {
+            break;
+        }
+
+        /* sleep in steps so that a signal ends the wait promptly */
+        for (left = conf.interval * 10; left > 0 && !ctns_keys_stop; left--) {
+            nanosleep(&(struct timespec) { 0, 100000000 }, NULL);
+        }
+
+        if (ctns_keys_stop) {
+            failed = 0;
+            break;
+        }
+    }
+
+    curl_global_cleanup();
+
+    ctns_keys_log("info", "done%s", failed ? ", some work failed" : "");
+
+    return failed ? 1 : 0;
+}
