@@ -13,7 +13,7 @@ def handle(sim, req):
     try:
         body = json.loads(req.body or b"{}") if req.body.strip() else {}
         status, out = route(sim, req, body)
-    except (ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
         status, out = 400, {"error": "%s: %s" % (type(e).__name__, e)}
     return Response(status, out, None, "application/json")
 
@@ -33,12 +33,12 @@ def route(sim, req, body):
                 cfg = json.loads(json.dumps(sim.config))
                 merge_patch(cfg, body)
                 config_mod.check(cfg)
-                faults = body.get("faults")
+                rules = body.get("faults")
                 sim.config.clear()
                 sim.config.update(cfg)
-                if faults is not None:
+                if rules is not None:
                     sim.faults = []
-                    sim.add_faults(faults)
+                    sim.add_faults(rules)
         return 200, sim.config
     if key == ("POST", "clock"):
         return 200, clock(sim, body)

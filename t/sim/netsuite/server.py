@@ -11,6 +11,7 @@ import socketserver
 import struct
 import threading
 import time
+import traceback
 import urllib.parse
 
 from . import admin, api, config as config_mod
@@ -342,6 +343,16 @@ class Pipeline:
                       "duration_ms": 0}
         try:
             self.steps(req, seq)
+        except (BrokenPipeError, ConnectionResetError):
+            raise
+        except Exception:
+            # A simulator bug: answer 500 with the trace on stderr, so a
+            # test sees it instead of a silently dropped connection.
+            traceback.print_exc()
+            if not self.sent:
+                self.send(Response(500, error_body(
+                    500, "Simulator error (see its log).", "SIM_BUG"),
+                    None, ERROR_CT))
         finally:
             self.release()
             self.entry["duration_ms"] = int((time.monotonic() - t0) * 1000)
