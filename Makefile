@@ -48,7 +48,8 @@ NGX_BUILD  := $(BUILD)/nginx
 PROGRAMS   := $(if $(WORKER_SRCS),$(BUILD)/ctns-worker) \
               $(if $(KEYS_SRCS),$(BUILD)/ctns-keys)
 
-.PHONY: all deps lib module worker unit test check pytest clean test-asan
+.PHONY: all deps lib module worker unit test check pytest clean test-asan \
+        test-asan-module
 
 all: module worker $(UNIT_BINS)
 
@@ -109,10 +110,20 @@ check: unit pytest
 pytest: all
 	@CTNS_BUILD=$(BUILD) CTNS_SAN=$(SAN) $(PYTHON) -m pytest $(PYTEST_ARGS) t
 
+# The memory-checked run: module and lib with ASan + UBSan (leaks counted
+# when a frame of ours allocated them), the module's suites on real nginx.
+ASAN_SUITES ?= t/test_ingest.py
+
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory pytest
+	@$(MAKE) --no-print-directory test-asan-module
+
+test-asan-module:
+	@$(MAKE) --no-print-directory SAN=1 module
+	@CTNS_BUILD=$(ROOT)/build-asan CTNS_SAN=1 $(PYTHON) -m pytest -q \
+	    $(wildcard $(ASAN_SUITES))
 
 test-asan: deps
 	@$(MAKE) --no-print-directory SAN=1 all

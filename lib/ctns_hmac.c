@@ -89,6 +89,14 @@ ctns_hmac_free(ctns_hmac_t *h)
 }
 
 
+void
+ctns_hmac_cleanup(void)
+{
+    EVP_MAC_free(ctns_hmac_mac);
+    ctns_hmac_mac = NULL;
+}
+
+
 int
 ctns_hmac_sha256(const unsigned char *key, size_t klen, const void *data,
     size_t len, unsigned char out[CTNS_SHA256_LEN])

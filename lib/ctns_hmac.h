@@ -24,6 +24,9 @@ int ctns_hmac_update(ctns_hmac_t *h, const void *data, size_t len);
 int ctns_hmac_final(ctns_hmac_t *h, unsigned char out[CTNS_SHA256_LEN]);
 void ctns_hmac_free(ctns_hmac_t *h);
 
+/* Releases the per-process EVP_MAC (before a dlclose() at exit). */
+void ctns_hmac_cleanup(void);
+
 /* One-shot. */
 int ctns_hmac_sha256(const unsigned char *key, size_t klen, const void *data,
     size_t len, unsigned char out[CTNS_SHA256_LEN]);

@@ -11,6 +11,7 @@
 #include "ngx_ct_netsuite_auth.h"
 #include "ngx_ct_netsuite_redis.h"
 
+#include "ctns_hmac.h"
 #include "ctns_shard.h"
 
 
@@ -474,4 +475,7 @@ static void
 ngx_ct_netsuite_exit_process(ngx_cycle_t *cycle)
 {
     ngx_ct_netsuite_redis_exit_process();
+
+    /* nginx built --with-debug dlclose()s modules at exit */
+    ctns_hmac_cleanup();
 }
