@@ -2,7 +2,7 @@
  * Copyright (C) ct-netsuite authors
  *
  * Pub/Sub push OIDC tokens against the vectors of signatures/ (reference
- * clock 1782901222), and JWKS parsing.
+ * clock 1782901222), JWKS parsing, and the push body around the payload.
  */
 
 #include <openssl/evp.h>
@@ -11,6 +11,7 @@
 #include "ctns_base64.h"
 #include "ctns_jwks.h"
 #include "ctns_jwt.h"
+#include "ctns_pubsub.h"
 #include "ctns_test.h"
 
 
@@ -348,6 +349,79 @@ test_jwks(void)
 }
 
 
+static ctns_verify_rc_t
+pubsub_str(const char *body, ctns_verify_err_t *err)
+{
+    ctns_pubsub_msg_t  *m;
+    ctns_verify_rc_t    rc;
+
+    rc = ctns_pubsub_parse(body, strlen(body), &m, err);
+    ctns_pubsub_free(m);
+
+    return rc;
+}
+
+
+static void
+test_pubsub_body(void)
+{
+    char               *body, *msg;
+    size_t              len, msg_len;
+    ctns_pubsub_msg_t  *m;
+    ctns_verify_err_t   err;
+
+    body = ctns_test_read_file("signatures/pubsub-push-body.json", &len);
+    msg = ctns_test_read_file("commercetools/envelopes/"
+                              "pubsub-push-order-created.json", &msg_len);
+    if (body == NULL || msg == NULL) {
+        CHECK(0);
+        free(body);
+        free(msg);
+        return;
+    }
+
+    CHECK_INT(ctns_pubsub_parse(body, len, &m, &err), CTNS_VERIFY_OK);
+    if (m) {
+        CHECK(strncmp((char *) m->data, "{", 1) == 0);
+        CHECK(strstr((char *) m->data, "ORD-10001") != NULL);
+        CHECK(m->message_id != NULL && m->subscription != NULL);
+        ctns_pubsub_free(m);
+    }
+
+    CHECK_INT(ctns_pubsub_parse(msg, msg_len, &m, &err), CTNS_VERIFY_OK);
+    if (m) {
+        CHECK_STR(m->message_id, "8837974612601249");
+        CHECK_STR(m->subscription,
+                  "projects/example-project/subscriptions/ct-orders-push");
+        CHECK(json_is_object(m->attributes));
+        /* the decoded bytes are the message file as published */
+        CHECK(m->data_len > 1000 && m->data[m->data_len - 1] == '\n');
+        ctns_pubsub_free(m);
+    }
+
+    free(body);
+    free(msg);
+
+    CHECK_INT(pubsub_str("{\"message\":{\"data\":\"e30=\",\"message_id\":"
+                         "\"1\"}}", &err), CTNS_VERIFY_OK);
+    CHECK_INT(pubsub_str("{\"message\":{\"data\":\"e30=\",\"messageId\":"
+                         "\"1\",\"message_id\":\"2\"}}", &err),
+              CTNS_VERIFY_MALFORMED);
+    CHECK_INT(pubsub_str("{\"message\":{\"data\":\"e30=\"}}", &err),
+              CTNS_VERIFY_MALFORMED);
+    CHECK_INT(pubsub_str("{\"message\":{\"data\":\"e3-=\",\"messageId\":"
+                         "\"1\"}}", &err), CTNS_VERIFY_MALFORMED);
+    CHECK_INT(pubsub_str("{\"message\":{\"data\":\"\",\"messageId\":"
+                         "\"1\"}}", &err), CTNS_VERIFY_MALFORMED);
+    CHECK_INT(pubsub_str("{\"message\":{\"data\":\"e30=\",\"messageId\":"
+                         "\"1\",\"attributes\":[]}}", &err),
+              CTNS_VERIFY_MALFORMED);
+    CHECK_INT(pubsub_str("{\"notificationType\":\"Message\"}", &err),
+              CTNS_VERIFY_MALFORMED);
+    CHECK(strstr(err.reason, "wrapped") != NULL);
+}
+
+
 int
 main(void)
 {
@@ -367,6 +441,7 @@ main(void)
     test_confusion_is_genuine();
     test_authorization();
     test_jwks();
+    test_pubsub_body();
 
     TEST_DONE();
 }
