@@ -47,7 +47,7 @@ def jload(path):
     return json.loads(read(path).decode("utf-8"))
 
 
-# --- API simulator ----------------------------------------------------------------
+# --- API simulator -----------------------------------------------------------
 
 def test_token_flow(ct_sim):
     status, _, body = ct_sim.token_request()
@@ -297,7 +297,7 @@ def test_concurrent_clients(ct_sim):
     assert ct_sim.stats()["peak_concurrency"] >= 2
 
 
-# --- sender: signatures byte for byte against the vectors -----------------------
+# --- sender: signatures byte for byte against the vectors --------------------
 
 def test_standard_webhooks_vector():
     v = jload(os.path.join(SIG, "standard-webhooks-vector.json"))
@@ -428,7 +428,7 @@ def _jwks_key():
     return rsa.RSAPublicNumbers(num(k["e"]), num(k["n"])).public_key()
 
 
-# --- sender: what arrives at an HTTP endpoint ----------------------------------------
+# --- sender: what arrives at an HTTP endpoint --------------------------------
 
 class Capture:
     """A loopback HTTP endpoint recording requests; answers from a script."""
@@ -554,7 +554,8 @@ def test_deliver_eventbridge_and_eventgrid(capture):
     path, h, body, _ = capture.requests[2]
     assert h["x-eg-key"] == "eg-secret" and "?" not in path
     assert h["Content-Type"].startswith("application/cloudevents+json")
-    want = jload(os.path.join(CT, "messages", "cloudevents-order-created.json"))
+    want = jload(os.path.join(CT, "messages",
+                              "cloudevents-order-created.json"))
     assert json.loads(body) == want
 
 
@@ -613,7 +614,7 @@ def test_sender_rate(capture):
     assert summary["by_status"] == {"202": 11}
 
 
-# --- scenario generator ----------------------------------------------------------
+# --- scenario generator ------------------------------------------------------
 
 MODES = {"HalfEven": ROUND_HALF_EVEN, "HalfUp": ROUND_HALF_UP,
          "HalfDown": ROUND_HALF_DOWN}

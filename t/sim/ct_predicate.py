@@ -1,4 +1,4 @@
-"""commercetools query predicates (the `where` parameter), parsed and evaluated.
+"""commercetools query predicates (`where`), parsed and evaluated.
 
 Covers the part of the predicate language a finance sync uses:
 comparisons (= != <> > >= < <=), `and`, `or`, `not (...)`, parentheses,
@@ -28,7 +28,8 @@ _TOKEN = re.compile(r"""
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
 """, re.X)
 
-_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$")
+_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?"
+                  r"(Z|[+-]\d\d:\d\d)?$")
 _KEYWORDS = {"and", "or", "not", "in", "is", "defined", "empty", "contains",
              "any", "all", "true", "false"}
 
@@ -79,19 +80,18 @@ class _Parser:
         self.take("end")
         return node
 
-    def expr(self):
-        node = self.conj()
-        while self.peek("kw", "or"):
+    def _chain(self, word, operand):
+        node = operand()
+        while self.peek("kw", word):
             self.take()
-            node = ("or", node, self.conj())
+            node = (word, node, operand())
         return node
 
+    def expr(self):
+        return self._chain("or", self.conj)
+
     def conj(self):
-        node = self.unary()
-        while self.peek("kw", "and"):
-            self.take()
-            node = ("and", node, self.unary())
-        return node
+        return self._chain("and", self.unary)
 
     def unary(self):
         if self.peek("kw", "not"):

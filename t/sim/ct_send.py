@@ -24,7 +24,8 @@ material in t/fixtures/signatures.
 Importable: sign_standard_webhooks, standard_webhooks_headers, pubsub_jwt,
 pubsub_envelope, sns_string_to_sign, sns_sign, sns_notification,
 sns_confirmation, sns_body, sns_headers, eventbridge_event, cloudevent,
-eventgrid_event, build_request, deliver, Sender.
+eventgrid_event, eventgrid_options_handshake, eventgrid_validation,
+build_request, post, deliver, Sender.
 """
 
 import argparse
@@ -71,7 +72,7 @@ _key_cache = {}
 _key_lock = threading.Lock()
 
 
-# --- keys ----------------------------------------------------------------------
+# --- keys --------------------------------------------------------------------
 
 def load_private_key(path=None):
     """The RSA private key in PEM file path (default: the TEST-ONLY key)."""
@@ -136,7 +137,7 @@ def standard_webhooks_headers(secret, msg_id, timestamp, body):
                                                         timestamp, body)}
 
 
-# --- Google Pub/Sub push ------------------------------------------------------
+# --- Google Pub/Sub push -----------------------------------------------------
 
 def pubsub_jwt(audience, email=DEFAULT_EMAIL, iat=None, exp=None,
                lifetime=3600, iss=GOOGLE_ISS, sub=DEFAULT_SA_ID,
@@ -179,7 +180,7 @@ def pubsub_envelope(data, message_id, publish_time,
     return (json.dumps(env, indent=2, sort_keys=True) + "\n").encode()
 
 
-# --- AWS SNS -------------------------------------------------------------------
+# --- AWS SNS -----------------------------------------------------------------
 
 SNS_SIGNED = ("Message", "MessageId", "Subject", "SubscribeURL", "Timestamp",
               "Token", "TopicArn", "Type")
@@ -223,7 +224,8 @@ def sns_notification(message, message_id, timestamp,
         _bytes(message).decode("utf-8")
     msg["Timestamp"] = timestamp
     if unsubscribe_url is None:
-        unsubscribe_url = sns_url(topic_arn, "Unsubscribe", "SubscriptionArn=%s:%s"
+        unsubscribe_url = sns_url(topic_arn, "Unsubscribe",
+                                  "SubscriptionArn=%s:%s"
                                   % (topic_arn, subscription_id))
     return _sns_finish(msg, version, signing_cert_url, key,
                        {"UnsubscribeURL": unsubscribe_url})
@@ -271,7 +273,7 @@ def sns_headers(msg, subscription_arn=None):
     return h
 
 
-# --- EventBridge, CloudEvents, Event Grid --------------------------------------
+# --- EventBridge, CloudEvents, Event Grid ------------------------------------
 
 def payload_type(payload):
     """Message type of a delivery payload (or its notificationType)."""
@@ -325,7 +327,7 @@ def eventgrid_event(payload, event_id, time_iso, topic=DEFAULT_EG_TOPIC):
             "metadataVersion": "1"}
 
 
-# --- building one request --------------------------------------------------------
+# --- building one request ----------------------------------------------------
 
 def _derived_id(body, salt, fmt="uuid"):
     h = hashlib.sha256(salt.encode() + b"\0" + body).digest()
@@ -428,7 +430,7 @@ def build_request(channel, message, attempt=1, now=None, **opt):
     return headers, out, query
 
 
-# --- HTTP ------------------------------------------------------------------------
+# --- HTTP --------------------------------------------------------------------
 
 class _Conn:
     """One keep-alive connection per thread."""
@@ -476,15 +478,20 @@ class _Conn:
             self.conn = None
 
 
+def post(url, headers, body, query=None, method="POST", timeout=10.0):
+    """One HTTP request on a fresh connection: (status, headers, body)."""
+    conn = _Conn(url, timeout)
+    try:
+        return conn.request(method, headers, body, query or {})
+    finally:
+        conn.close()
+
+
 def deliver(url, channel, message, timeout=10.0, method="POST", **opt):
     """One delivery attempt, no retries: (status, headers, body bytes)."""
     opt.setdefault("url", url)
     headers, body, query = build_request(channel, message, **opt)
-    conn = _Conn(url, timeout)
-    try:
-        return conn.request(method, headers, body, query)
-    finally:
-        conn.close()
+    return post(url, headers, body, query, method, timeout)
 
 
 def eventgrid_options_handshake(url, origin="eventgrid.azure.net",
@@ -493,7 +500,8 @@ def eventgrid_options_handshake(url, origin="eventgrid.azure.net",
     headers = {"WebHook-Request-Origin": origin}
     if rate is not None:
         headers["WebHook-Request-Rate"] = str(rate)
-    status, rh, _ = _Conn(url, timeout).request("OPTIONS", headers, None, {})
+    status, rh, _ = post(url, headers, None, method="OPTIONS",
+                         timeout=timeout)
     return status, rh
 
 
@@ -509,14 +517,13 @@ def eventgrid_validation(url, code, secret=None, secret_query="code",
            "eventTime": iso_ms(utcnow()), "metadataVersion": "1",
            "dataVersion": "2"}]
     query = {secret_query: secret} if secret is not None else {}
-    status, _, body = _Conn(url, timeout).request(
-        "POST", {"Content-Type": "application/json",
-                 "aeg-event-type": "SubscriptionValidation"},
-        compact(ev), query)
+    status, _, body = post(url, {"Content-Type": "application/json",
+                                 "aeg-event-type": "SubscriptionValidation"},
+                           compact(ev), query, timeout=timeout)
     return status, body
 
 
-# --- the sender ----------------------------------------------------------------------
+# --- the sender --------------------------------------------------------------
 
 def _retry_after(headers):
     for k, v in headers.items():
@@ -776,8 +783,8 @@ def main(argv=None):
                                 version=a.sns_version,
                                 signing_cert_url=a.signing_cert_url,
                                 key=a.key)
-        status, _, _ = _Conn(a.url, a.timeout).request(
-            "POST", dict(sns_headers(conf), **headers), sns_body(conf), {})
+        status, _, _ = post(a.url, dict(sns_headers(conf), **headers),
+                            sns_body(conf), timeout=a.timeout)
         print("ct_send: SubscriptionConfirmation -> %d" % status,
               file=sys.stderr)
     plan = sender.plan(items, a.duplicates, a.shuffle, a.reorder,

@@ -1,4 +1,4 @@
-"""Helpers shared by the commercetools simulator, sender and scenario generator.
+"""Helpers shared by the commercetools simulator, sender and scenarios.
 
 Standard library only.  Money is always an integer count of minor units;
 rates are exact fractions; rounding follows commercetools' rounding modes.

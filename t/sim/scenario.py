@@ -31,6 +31,7 @@ import json
 import os
 import random
 import shutil
+import string
 import sys
 import uuid
 from fractions import Fraction
@@ -43,8 +44,8 @@ from ct_catalog import (CART_DISCOUNTS, PAYMENT_METHOD_NAMES,  # noqa: E402
 from ct_pricing import (Part, apply_cart_discounts, merge_portions,  # noqa
                         order_totals, product_discounted, tax_split,
                         taxed_price)
-from ctlib import compact, fraction_digits, iso_ms, money  # noqa: E402
-from ctlib import round_fraction  # noqa: E402
+from ctlib import (compact, fraction_digits, iso_ms, money,  # noqa: E402
+                   round_fraction)
 
 PROJECT = "example-shop"
 STORE_WEIGHTS = [("us-web", 45), ("de-web", 35), ("jp-web", 20)]
@@ -69,7 +70,7 @@ class Ids:
         return "".join(self.rng.choice("0123456789") for _ in range(n))
 
     def alnum(self, n):
-        chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        chars = string.ascii_letters + string.digits
         return "".join(self.rng.choice(chars) for _ in range(n))
 
 
@@ -105,7 +106,7 @@ class Scenario:
         self.customer_pool = {k: [] for k in STORES}
         self.expected = {}
 
-    # -- messages --------------------------------------------------------------
+    # -- messages -------------------------------------------------------------
 
     def _stamp(self, res, at):
         res.doc["version"] = res.version
@@ -161,7 +162,7 @@ class Scenario:
         res.doc["lastModifiedBy"] = by
         self._change(res, at, False)
 
-    # -- generation -------------------------------------------------------------
+    # -- generation -----------------------------------------------------------
 
     def generate(self):
         for i in range(self.n):
@@ -242,7 +243,7 @@ class OrderBuilder:
     def m(self, cents):
         return money(self.cur, cents)
 
-    # -- people -----------------------------------------------------------------
+    # -- people ---------------------------------------------------------------
 
     def _address(self, key, person):
         rng, st = self.rng, self.st
@@ -308,7 +309,7 @@ class OrderBuilder:
         pool.append(res)
         return res, None
 
-    # -- order body ---------------------------------------------------------------
+    # -- order body -----------------------------------------------------------
 
     def _rate(self, tax_class):
         if self.store_key == "us-web":
@@ -339,7 +340,8 @@ class OrderBuilder:
                         {"discount": r, "discountedAmount": self.m(a)}
                         for r, a in included]}}]
             lines.append({
-                "id": self.ids.uuid(), "productId": stable_id("product:" + sku),
+                "id": self.ids.uuid(),
+                "productId": stable_id("product:" + sku),
                 "productKey": sku.lower(),
                 "name": {self.st["locale"]: name, "en": name},
                 "productType": ref("product-type", "outdoor"),
@@ -596,7 +598,7 @@ class OrderBuilder:
                                                 if info_d else 0)}
         return order
 
-    # -- payments ---------------------------------------------------------------
+    # -- payments -------------------------------------------------------------
 
     def _payment(self, amount, psp, customer, anonymous):
         rng = self.rng
@@ -666,7 +668,7 @@ class OrderBuilder:
             "PaymentTransactionStateChanged",
             {"transactionId": tx["id"], "state": "Success"})], by)
 
-    # -- the whole life of the order -----------------------------------------------
+    # -- the whole life of the order ------------------------------------------
 
     def build(self):
         rng, sc, ids = self.rng, self.sc, self.ids
@@ -748,8 +750,7 @@ class OrderBuilder:
         return [(None, _count(units[:cut])), (None, _count(units[cut:]))]
 
     def _ship(self, by_psp):
-        rng, sc, ids, order, card = self.rng, self.sc, self.ids, \
-            self.order, self.card
+        rng, order, card = self.rng, self.order, self.card
         plan = self._delivery_plan()
         amount = card.doc["amountPlanned"]["centAmount"]
         partial = len(plan) == 2 and rng.random() < 0.5

@@ -6,9 +6,9 @@ defaults) or raises NsError.  Amounts that depend on other records are
 computed by derived() at read time from the store's indexes.
 """
 
-from .schema import SALES_TYPES
-from .util import (D, ZERO, invalid_value, iso_date, round_money,
-                   user_error)
+from .schema import ITEM_TYPES, SALES_TYPES, SCHEMAS
+from .util import (D, ZERO, NsError, id_str, invalid_value, iso_date,
+                   round_money, user_error)
 
 MANDATORY = {
     "salesOrder": (("entity", "Customer"), ("subsidiary", "Subsidiary"),
@@ -106,12 +106,8 @@ def _mandatory(ctx):
         c = ctx.cust("entity") or ctx.cust("customer")
         f["subsidiary"] = dict(c.f["subsidiary"]) if c else _r(1,
                                                                "subsidiary")
-    labels = []
-    for field, label in MANDATORY[ctx.rec.type]:
-        v = f.get(field)
-        if v is None or v == [] or (field == "subsidiary" and not oneworld):
-            if v is None or v == []:
-                labels.append(label)
+    labels = [label for field, label in MANDATORY[ctx.rec.type]
+              if f.get(field) in (None, [])]
     if labels:
         raise missing(labels)
 
@@ -488,8 +484,7 @@ def _deposit(ctx):
         path = line.get("_path") or "payment.items[%d]" % i
         if line.get("deposit") is False:
             continue
-        from .store import _id_str
-        tid = _id_str(line.get("id"))
+        tid = id_str(line.get("id"))
         tx = store.get(tid) if tid else None
         if tx is None:
             raise invalid_value(line.get("id"), "id", path + ".id")
@@ -690,42 +685,30 @@ def derived(store, rec):
 
 
 def fill_raw(store, rec, f):
-    """Admin-inserted records: try full validation for derived fields."""
-    from .util import NsError
-    from .schema import SCHEMAS
+    """Admin-inserted records: references get their types, then the full
+    rules run when they can (derived totals); otherwise fields stay raw."""
     schema = SCHEMAS[rec.type]
     for k, v in list(f.items()):
         kind = schema.get(k)
         if kind and kind[0] == "ref" and isinstance(v, dict) and "id" in v:
-            v = dict(v, id=str(v["id"]))
-            v.setdefault("_t", _ref_type(store, v["id"], kind[1]))
-            f[k] = v
-    for name in ("item", "apply", "deposit", "line", "other", "cashback",
-                 "payment", "taxDetails"):
-        if name in f and isinstance(f[name], list) and name == "item":
-            for line in f[name]:
-                line.setdefault("line", rec.next_line)
-                rec.next_line = max(rec.next_line, line["line"]) + 1
-                if isinstance(line.get("item"), dict):
-                    line["item"] = dict(line["item"],
-                                        id=str(line["item"]["id"]))
-                    line["item"].setdefault(
-                        "_t", _ref_type(store, line["item"]["id"],
-                                        ("nonInventorySaleItem",
-                                         "serviceSaleItem", "inventoryItem",
-                                         "discountItem",
-                                         "otherChargeSaleItem")))
+            f[k] = _typed_ref(store, v, kind[1])
+    for line in f.get("item", []):
+        line.setdefault("line", rec.next_line)
+        rec.next_line = max(rec.next_line, line["line"]) + 1
+        if isinstance(line.get("item"), dict):
+            line["item"] = _typed_ref(store, line["item"], ITEM_TYPES)
     try:
         validate(store, rec, f, True)
     except (NsError, KeyError, TypeError, AttributeError):
         pass
 
 
-def _ref_type(store, rid, targets):
+def _typed_ref(store, v, targets):
+    rid = str(v["id"])
     for t in targets:
         if t in store.ref and rid in store.ref[t]:
-            return t
+            return {"id": rid, "_t": t}
         rec = store.get(rid)
         if rec is not None and rec.type == t:
-            return t
-    return targets[0]
+            return {"id": rid, "_t": t}
+    return {"id": rid, "_t": v.get("_t", targets[0])}

@@ -13,8 +13,8 @@ from . import rules
 from .normalize import Normalizer
 from .schema import (REFERENCE_TYPES, SCHEMAS, SUBLIST_KEY, TRAN_PREFIX,
                      TRANSACTION_TYPES, TYPE_LABEL)
-from .util import (D, EXTERNAL_ID_RE, NsError, ZERO, invalid_content,
-                   invalid_value, iso_time, not_found, user_error)
+from .util import (D, EXTERNAL_ID_RE, ZERO, id_str, invalid_content,
+                   invalid_value, not_found, user_error)
 
 
 class Rec:
@@ -86,7 +86,7 @@ class Store:
         if rid is None and eid is None:
             raise ValueError("reference without id or externalId")
         if rid is not None:
-            rid = _id_str(rid)
+            rid = id_str(rid)
             if rid is None:
                 raise ValueError("reference id must be a string or number")
             found = self._find_by_id(rid, targets)
@@ -294,18 +294,6 @@ def rec_refname(rec):
     return "%s #%s" % (TYPE_LABEL[rec.type], rec.f.get("tranId", rec.id))
 
 
-def _id_str(v):
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, D):
-        return str(int(v)) if v == v.to_integral_value() else None
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, str):
-        return v
-    return None
-
-
 def _raw_value(v):
     if isinstance(v, float):
         return D(str(v))
@@ -370,7 +358,7 @@ def _line_key(sublist, line):
     v = line[key]
     if isinstance(v, dict):
         return v.get("id")
-    return _id_str(v) if key == "id" else v
+    return id_str(v) if key == "id" else v
 
 
 def _merge_lines(rec, sublist, existing, sent, replace):

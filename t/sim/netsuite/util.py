@@ -91,6 +91,19 @@ def invalid_content(detail=INVALID_CONTENT, path=None):
     return NsError(400, detail, "INVALID_CONTENT", path)
 
 
+def id_str(v):
+    """An internal id sent as string or integral number; None otherwise."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, D):
+        return str(int(v)) if v == v.to_integral_value() else None
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return v
+    return None
+
+
 def round_money(value, precision):
     """Half-up rounding to the currency precision (JPY 0, USD 2, KWD 3)."""
     q = D(1).scaleb(-precision)
