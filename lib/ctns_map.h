@@ -144,5 +144,14 @@ int ctns_map_event(const ctns_map_conf_t *conf, ctns_map_input_t *in,
 
 void ctns_plan_free(ctns_plan_t *plan);
 
+/*
+ * Serializes an op body (or a derived body) for the HTTP request.  Amounts
+ * are held in bodies as marked strings, because a jansson real cannot say
+ * "64.85" exactly; this writes them as JSON numbers with exactly the
+ * currency's fraction digits.  The engine must send bodies through this,
+ * never json_dumps().  free() the result.
+ */
+char *ctns_map_body_dumps(const json_t *body);
+
 
 #endif /* _CTNS_MAP_H_INCLUDED_ */
