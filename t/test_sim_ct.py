@@ -6,6 +6,7 @@ import csv
 import filecmp
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import subprocess
@@ -268,6 +269,13 @@ def test_fault_injection(ct_sim):
     assert status == 502 and raw.startswith(b"<html>")
     ct_sim.faults({"status": 503, "count": 1, "target": "token"})
     assert ct_sim.token_request()[0] == 503
+    ct_sim.faults({"drop": True, "count": 1})
+    conn = http.client.HTTPConnection("127.0.0.1", ct_sim.port, timeout=5)
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        conn.request("GET", "/example-shop/orders/" + ORDER1,
+                     headers={"Authorization": "Bearer " + token})
+        conn.getresponse()
+    conn.close()
     ct_sim.faults({"delay_ms": 300, "count": 1})
     t0 = time.monotonic()
     assert ct_sim.get("/orders/" + ORDER1, token)[0] == 200
@@ -871,6 +879,13 @@ def test_scenario_messages(big_scenario):
         if key[0] == "order":
             assert finals[key]["lastMessageSequenceNumber"] == len(msgs)
             assert embedded["lineItems"] == finals[key]["lineItems"]
+    created = {p["resource"]["id"]: p["createdAt"] for _, _, p in sc.events
+               if p["type"] in ("CustomerCreated", "PaymentCreated")}
+    for res in sc.orders:
+        o = res.doc
+        for ref in o["paymentInfo"]["payments"] + (
+                [{"id": o["customerId"]}] if "customerId" in o else []):
+            assert created.get(ref["id"], "") < o["createdAt"]
     ids = [p["id"] for _, _, p in sc.events]
     assert len(ids) == len(set(ids))
     times = [p["createdAt"] for _, _, p in sc.events]
@@ -909,6 +924,23 @@ def test_scenario_settlements(big_scenario):
         for t in txns:
             assert t["amount"] - t["fee"] == t["net"]
             assert sum(f["amount"] for f in t["fee_details"]) == t["fee"]
+
+
+def test_scenario_change_payloads():
+    sc = scenario.Scenario(30, 2, changes=True).generate()
+    versions = {}
+    for _, _, p in sc.events:
+        if p["notificationType"] == "Message":
+            continue
+        key = p["resource"]["id"]
+        if p["notificationType"] == "ResourceCreated":
+            assert p["version"] == 1 and key not in versions
+        else:
+            assert p["notificationType"] == "ResourceUpdated"
+            assert p["oldVersion"] == versions[key] == p["version"] - 1
+        versions[key] = p["version"]
+    finals = {r.id: r.doc["version"] for r in sc.orders + sc.payments}
+    assert {k: v for k, v in versions.items() if k in finals} == finals
 
 
 def _gen(tmp, seed, n=40):

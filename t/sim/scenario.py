@@ -273,9 +273,11 @@ class OrderBuilder:
     def _customer(self):
         """(customer Res or None, anonymousId or None)."""
         rng, sc = self.rng, self.sc
-        pool = sc.customer_pool[self.store_key]
         if rng.random() < 0.35:
             return None, self.ids.uuid()
+        known = iso_ms(self.t0 - 60 * SEC)
+        pool = [c for c in sc.customer_pool[self.store_key]
+                if c.doc["createdAt"] < known]
         if pool and rng.random() < 0.3:
             return rng.choice(pool), None
         person = rng.choice(self.st["names"])
@@ -306,7 +308,7 @@ class OrderBuilder:
             doc.update({"createdAt": iso_ms(at), "lastModifiedAt": iso_ms(at),
                         "createdBy": by, "lastModifiedBy": by})
         sc.customers.append(res)
-        pool.append(res)
+        sc.customer_pool[self.store_key].append(res)
         return res, None
 
     # -- order body -----------------------------------------------------------
