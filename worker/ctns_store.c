@@ -1,0 +1,684 @@
+/*
+ * Copyright (C) ct-netsuite authors
+ */
+
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctns_clock.h"
+#include "ctns_keys_schema.h"
+#include "ctns_log.h"
+#include "ctns_store.h"
+
+
+/* take the lock when free, ours, or left for this event by its retry */
+static const char  ctns_lua_lock[] =
+    "local v = redis.call('GET', KEYS[1]) "
+    "if not v or v == ARGV[1] or v == ARGV[2] then "
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) return 1 end "
+    "return 0";
+
+/* extend our lock, or hand it over to another token (ARGV[2]) */
+static const char  ctns_lua_refresh[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end "
+    "return 0";
+
+static const char  ctns_lua_unlock[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "return redis.call('DEL', KEYS[1]) end return 0";
+
+/* due members, leased to the caller by moving their score ahead */
+static const char  ctns_lua_due[] =
+    "local m = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], "
+    "'LIMIT', 0, tonumber(ARGV[3])) "
+    "for _, x in ipairs(m) do redis.call('ZADD', KEYS[1], ARGV[2], x) end "
+    "return m";
+
+
+void
+ctns_cmd_add(ctns_cmd_t *c, const char *s, size_t len)
+{
+    int      cap;
+    char   **v, *p;
+    size_t  *l;
+
+    if (c->n < 0) {
+        return;
+    }
+
+    if (c->n == c->cap) {
+        cap = c->cap ? c->cap * 2 : 16;
+        v = realloc(c->v, cap * sizeof(char *));
+        if (v != NULL) {
+            c->v = v;
+        }
+
+        l = realloc(c->len, cap * sizeof(size_t));
+        if (l != NULL) {
+            c->len = l;
+        }
+
+        if (v == NULL || l == NULL) {
+            c->n = -1;
+            return;
+        }
+
+        c->cap = cap;
+    }
+
+    p = malloc(len + 1);
+    if (p == NULL) {
+        c->n = -1;
+        return;
+    }
+
+    memcpy(p, s, len);
+    p[len] = '\0';
+
+    c->v[c->n] = p;
+    c->len[c->n] = len;
+    c->n++;
+}
+
+
+void
+ctns_cmd_str(ctns_cmd_t *c, const char *s)
+{
+    ctns_cmd_add(c, s, strlen(s));
+}
+
+
+void
+ctns_cmd_fmt(ctns_cmd_t *c, const char *fmt, ...)
+{
+    va_list  ap;
+    char     buf[1024];
+    int      n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+
+    if (n < 0 || (size_t) n >= sizeof(buf)) {
+        c->n = -1;
+        return;
+    }
+
+    ctns_cmd_add(c, buf, n);
+}
+
+
+void
+ctns_cmd_free(ctns_cmd_t *c)
+{
+    int  i;
+
+    for (i = 0; i < c->n; i++) {
+        free(c->v[i]);
+    }
+
+    free(c->v);
+    free(c->len);
+    memset(c, 0, sizeof(ctns_cmd_t));
+}
+
+
+static int
+ctns_store_connect(ctns_store_t *st)
+{
+    struct timeval           tv;
+    redisReply              *r;
+    const ctns_conf_redis_t *rc = &st->conf->redis;
+
+    tv.tv_sec = rc->timeout_ms / 1000;
+    tv.tv_usec = (rc->timeout_ms % 1000) * 1000;
+
+    if (st->ctx) {
+        redisFree(st->ctx);
+    }
+
+    st->ctx = (rc->port == 0)
+              ? redisConnectUnixWithTimeout(rc->host + 5, tv)
+              : redisConnectWithTimeout(rc->host, rc->port, tv);
+
+    if (st->ctx == NULL || st->ctx->err) {
+        ctns_log(CTNS_LOG_ERROR, "redis connect failed",
+                 json_pack("{s:s}", "error",
+                           st->ctx ? st->ctx->errstr : "out of memory"));
+        return -1;
+    }
+
+    redisSetTimeout(st->ctx, tv);
+
+    if (rc->password) {
+        r = redisCommand(st->ctx, "AUTH %s", rc->password);
+        if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+            ctns_log(CTNS_LOG_ERROR, "redis AUTH failed", NULL);
+            freeReplyObject(r);
+            return -1;
+        }
+
+        freeReplyObject(r);
+    }
+
+    if (rc->db) {
+        r = redisCommand(st->ctx, "SELECT %d", rc->db);
+        if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+            ctns_log(CTNS_LOG_ERROR, "redis SELECT failed", NULL);
+            freeReplyObject(r);
+            return -1;
+        }
+
+        freeReplyObject(r);
+    }
+
+    return 0;
+}
+
+
+int
+ctns_store_open(ctns_store_t *st, const ctns_conf_t *conf,
+    const char *consumer)
+{
+    int     i;
+    size_t  n;
+
+    memset(st, 0, sizeof(ctns_store_t));
+
+    st->conf = conf;
+    snprintf(st->consumer, sizeof(st->consumer), "%s", consumer);
+    snprintf(st->retry_key, sizeof(st->retry_key), CTNS_KEY_RETRY,
+             conf->stream.prefix);
+    snprintf(st->dlq_key, sizeof(st->dlq_key), CTNS_KEY_DLQ,
+             conf->stream.prefix);
+
+    st->streams = calloc(conf->stream.shards, sizeof(char *));
+    if (st->streams == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < conf->stream.shards; i++) {
+        n = strlen(conf->stream.prefix) + 32;
+        st->streams[i] = malloc(n);
+        if (st->streams[i] == NULL) {
+            return -1;
+        }
+
+        snprintf(st->streams[i], n, CTNS_KEY_EVENTS, conf->stream.prefix,
+                 (unsigned) i);
+    }
+
+    return ctns_store_connect(st);
+}
+
+
+void
+ctns_store_close(ctns_store_t *st)
+{
+    int  i;
+
+    if (st->ctx) {
+        redisFree(st->ctx);
+    }
+
+    for (i = 0; st->streams && i < st->conf->stream.shards; i++) {
+        free(st->streams[i]);
+    }
+
+    free(st->streams);
+    memset(st, 0, sizeof(ctns_store_t));
+}
+
+
+int
+ctns_store_ok(ctns_store_t *st)
+{
+    if (st->ctx && st->ctx->err == 0) {
+        return 0;
+    }
+
+    return ctns_store_connect(st);
+}
+
+
+redisReply *
+ctns_store_argv(ctns_store_t *st, ctns_cmd_t *c)
+{
+    redisReply  *r;
+
+    if (c->n <= 0 || ctns_store_ok(st) != 0) {
+        return NULL;
+    }
+
+    r = redisCommandArgv(st->ctx, c->n, (const char **) c->v, c->len);
+
+    if (r == NULL) {
+        ctns_log(CTNS_LOG_ERROR, "redis command failed",
+                 json_pack("{s:s,s:s}", "command", c->v[0], "error",
+                           st->ctx->errstr));
+        return NULL;
+    }
+
+    if (r->type == REDIS_REPLY_ERROR) {
+        ctns_log(CTNS_LOG_ERROR, "redis error",
+                 json_pack("{s:s,s:s}", "command", c->v[0], "error",
+                           r->str));
+    }
+
+    return r;
+}
+
+
+int
+ctns_store_pipeline(ctns_store_t *st, ctns_cmd_t *cmds, int n)
+{
+    int          i, rc;
+    void        *reply;
+    redisReply  *r;
+
+    if (ctns_store_ok(st) != 0) {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (cmds[i].n <= 0) {
+            ctns_log(CTNS_LOG_ERROR, "redis command too large", NULL);
+            return -1;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        redisAppendCommandArgv(st->ctx, cmds[i].n, (const char **) cmds[i].v,
+                               cmds[i].len);
+    }
+
+    rc = 0;
+
+    for (i = 0; i < n; i++) {
+        if (redisGetReply(st->ctx, &reply) != REDIS_OK) {
+            ctns_log(CTNS_LOG_ERROR, "redis pipeline failed",
+                     json_pack("{s:s}", "error", st->ctx->errstr));
+            return -1;
+        }
+
+        r = reply;
+
+        if (r->type == REDIS_REPLY_ERROR) {
+            ctns_log(CTNS_LOG_ERROR, "redis error",
+                     json_pack("{s:s,s:s}", "command", cmds[i].v[0],
+                               "error", r->str));
+            rc = -1;
+        }
+
+        freeReplyObject(r);
+    }
+
+    return rc;
+}
+
+
+int
+ctns_store_groups(ctns_store_t *st)
+{
+    int          i;
+    redisReply  *r;
+
+    for (i = 0; i < st->conf->stream.shards; i++) {
+        if (ctns_store_ok(st) != 0) {
+            return -1;
+        }
+
+        r = redisCommand(st->ctx, "XGROUP CREATE %s %s 0 MKSTREAM",
+                         st->streams[i], CTNS_GROUP);
+
+        if (r == NULL || (r->type == REDIS_REPLY_ERROR
+                          && strncmp(r->str, "BUSYGROUP", 9) != 0))
+        {
+            ctns_log(CTNS_LOG_ERROR, "cannot create the consumer group",
+                     json_pack("{s:s,s:s}", "stream", st->streams[i],
+                               "error", r ? r->str : st->ctx->errstr));
+            freeReplyObject(r);
+            return -1;
+        }
+
+        freeReplyObject(r);
+    }
+
+    return 0;
+}
+
+
+static json_t *
+ctns_store_fields(const redisReply *f)
+{
+    size_t   i;
+    json_t  *o;
+
+    o = json_object();
+
+    for (i = 0; o && f && f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements;
+         i += 2)
+    {
+        if (f->element[i]->type == REDIS_REPLY_STRING
+            && f->element[i + 1]->type == REDIS_REPLY_STRING)
+        {
+            json_object_set_new(o, f->element[i]->str,
+                                json_stringn(f->element[i + 1]->str,
+                                             f->element[i + 1]->len));
+        }
+    }
+
+    return o;
+}
+
+
+/* [[id, [f, v, ...]], ...] of one stream */
+
+static int
+ctns_store_entries(ctns_store_t *st, int shard, const redisReply *list,
+    ctns_entry_pt cb, void *data)
+{
+    size_t             i;
+    int                n;
+    const redisReply  *e;
+
+    n = 0;
+
+    for (i = 0; list->type == REDIS_REPLY_ARRAY && i < list->elements; i++) {
+        e = list->element[i];
+
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
+            || e->element[0]->type != REDIS_REPLY_STRING)
+        {
+            continue;
+        }
+
+        cb(data, shard, e->element[0]->str, ctns_store_fields(e->element[1]));
+        n++;
+    }
+
+    return n;
+}
+
+
+static int
+ctns_store_shard_of(ctns_store_t *st, const char *key)
+{
+    int  i;
+
+    for (i = 0; i < st->conf->stream.shards; i++) {
+        if (strcmp(st->streams[i], key) == 0) {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+int
+ctns_store_read(ctns_store_t *st, int count, int block_ms, ctns_entry_pt cb,
+    void *data)
+{
+    int          i, n, shard;
+    ctns_cmd_t   c;
+    redisReply  *r, *s;
+
+    memset(&c, 0, sizeof(c));
+
+    ctns_cmd_str(&c, "XREADGROUP");
+    ctns_cmd_str(&c, "GROUP");
+    ctns_cmd_str(&c, CTNS_GROUP);
+    ctns_cmd_str(&c, st->consumer);
+    ctns_cmd_str(&c, "COUNT");
+    ctns_cmd_fmt(&c, "%d", count);
+
+    if (block_ms > 0) {
+        ctns_cmd_str(&c, "BLOCK");
+        ctns_cmd_fmt(&c, "%d", block_ms);
+    }
+
+    ctns_cmd_str(&c, "STREAMS");
+
+    for (i = 0; i < st->conf->stream.shards; i++) {
+        ctns_cmd_str(&c, st->streams[i]);
+    }
+
+    for (i = 0; i < st->conf->stream.shards; i++) {
+        ctns_cmd_str(&c, ">");
+    }
+
+    r = ctns_store_argv(st, &c);
+    ctns_cmd_free(&c);
+
+    if (r == NULL) {
+        return -1;
+    }
+
+    n = 0;
+
+    if (r->type == REDIS_REPLY_ERROR) {
+        /* a stream or group deleted under us: create it again */
+        if (strncmp(r->str, "NOGROUP", 7) == 0) {
+            ctns_store_groups(st);
+        }
+
+        freeReplyObject(r);
+        return -1;
+    }
+
+    for (i = 0; r->type == REDIS_REPLY_ARRAY && (size_t) i < r->elements;
+         i++)
+    {
+        s = r->element[i];
+
+        if (s->type != REDIS_REPLY_ARRAY || s->elements != 2) {
+            continue;
+        }
+
+        shard = ctns_store_shard_of(st, s->element[0]->str);
+
+        if (shard >= 0) {
+            n += ctns_store_entries(st, shard, s->element[1], cb, data);
+        }
+    }
+
+    freeReplyObject(r);
+
+    return n;
+}
+
+
+int
+ctns_store_autoclaim(ctns_store_t *st, int64_t min_idle_ms, int count,
+    ctns_entry_pt cb, void *data)
+{
+    int          i, n;
+    redisReply  *r;
+
+    n = 0;
+
+    for (i = 0; i < st->conf->stream.shards; i++) {
+        if (ctns_store_ok(st) != 0) {
+            return -1;
+        }
+
+        r = redisCommand(st->ctx, "XAUTOCLAIM %s %s %s %lld 0-0 COUNT %d",
+                         st->streams[i], CTNS_GROUP, st->consumer,
+                         (long long) min_idle_ms, count);
+
+        if (r == NULL) {
+            return -1;
+        }
+
+        if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
+            n += ctns_store_entries(st, i, r->element[1], cb, data);
+        }
+
+        freeReplyObject(r);
+    }
+
+    return n;
+}
+
+
+int
+ctns_store_touch(ctns_store_t *st, int shard, const char **ids, int n,
+    int64_t idle_ms)
+{
+    int          i;
+    ctns_cmd_t   c;
+    redisReply  *r;
+
+    memset(&c, 0, sizeof(c));
+
+    ctns_cmd_str(&c, "XCLAIM");
+    ctns_cmd_str(&c, st->streams[shard]);
+    ctns_cmd_str(&c, CTNS_GROUP);
+    ctns_cmd_str(&c, st->consumer);
+    ctns_cmd_str(&c, "0");
+
+    for (i = 0; i < n; i++) {
+        ctns_cmd_str(&c, ids[i]);
+    }
+
+    ctns_cmd_str(&c, "IDLE");
+    ctns_cmd_fmt(&c, "%lld", (long long) idle_ms);
+    ctns_cmd_str(&c, "JUSTID");
+
+    r = ctns_store_argv(st, &c);
+    ctns_cmd_free(&c);
+
+    if (r == NULL) {
+        return -1;
+    }
+
+    freeReplyObject(r);
+
+    return 0;
+}
+
+
+static int
+ctns_store_eval_int(ctns_store_t *st, const char *script, const char *key,
+    const char *a1, const char *a2, int64_t a3)
+{
+    long long    v;
+    ctns_cmd_t   c;
+    redisReply  *r;
+
+    memset(&c, 0, sizeof(c));
+
+    ctns_cmd_str(&c, "EVAL");
+    ctns_cmd_str(&c, script);
+    ctns_cmd_str(&c, "1");
+    ctns_cmd_str(&c, key);
+    ctns_cmd_str(&c, a1);
+    ctns_cmd_str(&c, a2);
+    ctns_cmd_fmt(&c, "%lld", (long long) a3);
+
+    r = ctns_store_argv(st, &c);
+    ctns_cmd_free(&c);
+
+    if (r == NULL) {
+        return -1;
+    }
+
+    v = (r->type == REDIS_REPLY_INTEGER) ? r->integer : -1;
+    freeReplyObject(r);
+
+    return (int) v;
+}
+
+
+int
+ctns_store_lock(ctns_store_t *st, const char *key, const char *token,
+    const char *alt, int64_t ttl_ms)
+{
+    return ctns_store_eval_int(st, ctns_lua_lock, key, token, alt, ttl_ms);
+}
+
+
+int
+ctns_store_lock_refresh(ctns_store_t *st, const char *key, const char *token,
+    const char *to, int64_t ttl_ms)
+{
+    return ctns_store_eval_int(st, ctns_lua_refresh, key, token, to, ttl_ms);
+}
+
+
+int
+ctns_store_unlock(ctns_store_t *st, const char *key, const char *token)
+{
+    return ctns_store_eval_int(st, ctns_lua_unlock, key, token, "", 0);
+}
+
+
+int
+ctns_store_retry_due(ctns_store_t *st, int64_t now_ms, int64_t lease_ms,
+    int count, ctns_retry_pt cb, void *data)
+{
+    size_t       i;
+    ctns_cmd_t   c;
+    redisReply  *r;
+
+    memset(&c, 0, sizeof(c));
+
+    ctns_cmd_str(&c, "EVAL");
+    ctns_cmd_str(&c, ctns_lua_due);
+    ctns_cmd_str(&c, "1");
+    ctns_cmd_str(&c, st->retry_key);
+    ctns_cmd_fmt(&c, "%lld", (long long) now_ms);
+    ctns_cmd_fmt(&c, "%lld", (long long) (now_ms + lease_ms));
+    ctns_cmd_fmt(&c, "%d", count);
+
+    r = ctns_store_argv(st, &c);
+    ctns_cmd_free(&c);
+
+    if (r == NULL) {
+        return -1;
+    }
+
+    for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        if (r->element[i]->type == REDIS_REPLY_STRING) {
+            cb(data, r->element[i]->str);
+        }
+    }
+
+    i = (r->type == REDIS_REPLY_ARRAY) ? r->elements : 0;
+    freeReplyObject(r);
+
+    return (int) i;
+}
+
+
+int
+ctns_store_retry_lease(ctns_store_t *st, const char *member,
+    int64_t until_ms)
+{
+    ctns_cmd_t   c;
+    redisReply  *r;
+
+    memset(&c, 0, sizeof(c));
+
+    ctns_cmd_str(&c, "ZADD");
+    ctns_cmd_str(&c, st->retry_key);
+    ctns_cmd_str(&c, "XX");
+    ctns_cmd_fmt(&c, "%lld", (long long) until_ms);
+    ctns_cmd_str(&c, member);
+
+    r = ctns_store_argv(st, &c);
+    ctns_cmd_free(&c);
+
+    if (r == NULL) {
+        return -1;
+    }
+
+    freeReplyObject(r);
+
+    return 0;
+}
