@@ -768,6 +768,13 @@ def test_suiteql_subset(netsuite):
                      "isperson": "T"}]
     rows = ql("SELECT id, memo FROM transaction WHERE memo IS NULL")
     assert rows == []
+    rows = ql("SELECT tranid FROM transaction WHERE trandate BETWEEN "
+              "TO_DATE('2026-01-01', 'YYYY-MM-DD') AND "
+              "TO_DATE('2026-01-02', 'YYYY-MM-DD') ORDER BY tranid")
+    assert [r["tranid"] for r in rows] == ["SO00001", "SO00002"]
+    r = ns.request("POST", SUITEQL, {"q": "DELETE FROM transaction"},
+                   headers={"Prefer": "transient"})
+    assert r.status == 400 and r.json["title"] == "Invalid search query."
 
 
 def test_q3_suiteql_paging(netsuite):

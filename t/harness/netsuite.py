@@ -318,8 +318,10 @@ class NetSuiteSim:
     def clear_faults(self):
         self.admin("DELETE", "faults")
 
-    def reset(self, seed="default"):
-        self.admin("POST", "reset", {"seed": seed})
+    def reset(self, seed="default", restore_config=False):
+        """Wipes state; restore_config also undoes set_config() changes."""
+        self.admin("POST", "reset", {"seed": seed,
+                                     "restore_config": restore_config})
 
     def set_config(self, patch):
         return self.admin("PUT", "config", patch)
@@ -347,18 +349,9 @@ def netsuite_sim():
 
 @pytest.fixture
 def netsuite(netsuite_sim):
-    """The module's simulator with fresh state, config defaults restored."""
+    """The module's simulator with fresh state and its start configuration."""
     if netsuite_sim.proc is None or netsuite_sim.proc.poll() is not None:
         netsuite_sim.start()
-    netsuite_sim.admin("PUT", "config", {
-        "base_url_mode": "request", "clock": "system", "oneworld": True,
-        "concurrency": {"limit": 5, "count_token_endpoint": False},
-        "latency": {"default_ms": 0, "jitter_ms": 0, "routes": []},
-        "oauth2": {"accept_rs256": False},
-        "tax": {"allow_client_refs_on_create": False},
-        "deposits": {"auto_apply_on_billing": True},
-        "suiteql": {"require_prefer_transient": True,
-                    "offset_multiple_of_limit": True},
-        "async": {"complete_after_ms": 0}})
-    netsuite_sim.reset()
+    netsuite_sim.reset(restore_config=True)
+    netsuite_sim.bearer = None
     return netsuite_sim

@@ -25,7 +25,7 @@ def route(sim, req, body):
     if key == ("GET", "health"):
         return 200, {"ok": True, "seq": sim.seq}
     if key == ("POST", "reset"):
-        sim.reset(body.get("seed"))
+        sim.reset(body.get("seed"), bool(body.get("restore_config")))
         return 200, {"ok": True}
     if p == "config":
         if m == "PUT":

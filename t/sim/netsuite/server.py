@@ -2,6 +2,7 @@
 (auth, concurrency admission, routing, body checks, latency and faults,
 commit, response) on a threaded HTTP/1.1 keep-alive server."""
 
+import copy
 import http.server
 import random
 import re
@@ -72,14 +73,18 @@ class Sim:
 
     def __init__(self, cfg):
         self.config = cfg
+        self.initial_config = copy.deepcopy(cfg)
         self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
         self.reset(cfg.get("seed", "default"))
 
     # --- state -------------------------------------------------------
 
-    def reset(self, seed=None):
+    def reset(self, seed=None, restore_config=False):
         with self.lock:
+            if restore_config:
+                self.config.clear()
+                self.config.update(copy.deepcopy(self.initial_config))
             if seed is not None:
                 self.config["seed"] = seed
             self.seed = config_mod.load_seed(self.config["seed"])

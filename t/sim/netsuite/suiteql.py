@@ -2,7 +2,7 @@
 
 SELECT [TOP n] cols FROM transaction|customer [alias] [WHERE expr]
 [ORDER BY keys]; predicates =, <>, !=, <, <=, >, >=, [NOT] IN, [NOT] LIKE,
-IS [NOT] NULL, literals strings, numbers and TO_DATE(s, 'YYYY-MM-DD');
+[NOT] BETWEEN, IS [NOT] NULL, literals strings, numbers and TO_DATE(s, 'YYYY-MM-DD');
 BUILTIN.DF(col) gives a reference's display name.
 """
 
@@ -194,6 +194,12 @@ class Parser:
         if self.kw("LIKE"):
             pat = self.literal()
             return ("like", col, pat, neg)
+        if self.kw("BETWEEN"):
+            lo = self.literal()
+            self.expect("word", "AND")
+            e = ("and", ("cmp", col, ">=", lo), ("cmp", col, "<=",
+                                                  self.literal()))
+            return ("not", e) if neg else e
         if neg:
             raise search_error("Syntax error after NOT.")
         kind, op = self.peek()
