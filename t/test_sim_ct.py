@@ -628,7 +628,7 @@ MODES = {"HalfEven": ROUND_HALF_EVEN, "HalfUp": ROUND_HALF_UP,
          "HalfDown": ROUND_HALF_DOWN}
 DISCOUNT_RATES = {stable_id("cart-discount:SUMMER10"): Decimal("0.10"),
                   stable_id("cart-discount:LOYAL5"): Decimal("0.05")}
-DIGITS = {"USD": 2, "EUR": 2, "JPY": 0}
+DIGITS = {"USD": 2, "EUR": 2, "JPY": 0, "BHD": 3}
 
 
 def rnd(x, mode):
@@ -820,7 +820,8 @@ def test_checker_rejects_wrong_sums(mutate):
 
 @pytest.fixture(scope="module")
 def big_scenario():
-    return scenario.Scenario(400, 11).generate()
+    return scenario.Scenario(400, 11, stores=[
+        "us-web", "de-web", "jp-web", "bh-web"]).generate()
 
 
 def test_scenario_arithmetic(big_scenario):
@@ -854,7 +855,7 @@ def test_scenario_arithmetic(big_scenario):
                                     for li in o["lineItems"]),
             "free-shipping": "discountedPrice" in o.get("shippingInfo", {}),
         }.items())
-    assert currencies == {"USD", "EUR", "JPY"}
+    assert currencies == {"USD", "EUR", "JPY", "BHD"}
     missing = {k for k, v in features if v} ^ {k for k, _ in features}
     assert not missing, "features never generated: %s" % missing
 

@@ -147,7 +147,44 @@ STORES = {
                    ("Naka-ku", "231-0023", "Yamashitacho 1-1")],
         "domain": "example.jp",
     },
+    "bh-web": {
+        "currency": "BHD", "country": "BH", "locale": "en-BH",
+        "gross": True, "tax_rounding": "HalfEven",
+        "merchant": "ExampleShopBH", "tz": ("AST", 3),
+        "psp": [("adyen", 60), ("stripe", 40)],
+        "cards": ["visa", "mc"],
+        "rates": {
+            "standard": _rate("BH VAT 10%", 0.1, True, "BH", "bh-standard"),
+            "reduced": _rate("BH Zero-rated 0%", 0.0, True, "BH",
+                             "bh-zero"),
+        },
+        "gift_rate": _rate("Gift card (not taxable)", 0.0, True, "BH",
+                           "bh-gift-card"),
+        "products": [
+            ("DTS-GFT-1K", "Dates gift box 1 kg", 8500, "reduced"),
+            ("OUD-50", "Oud perfume 50 ml", 37750, "standard"),
+            ("LNT-BRS", "Brass lantern", 12125, "standard"),
+            ("CFE-ARB-250", "Arabic coffee 250 g", 3375, "reduced"),
+            ("TWL-CTN", "Cotton beach towel", 6990, "standard"),
+        ],
+        "shipping": [("Aramex Standard", 2500, 30000),
+                     ("Aramex Express", 4750, None)],
+        "gift_shipping": ("Aramex gift delivery", 3500),
+        "gift_cards": [10000, 25000],
+        "total_discount": (5000, 60000),
+        "multi_shipping": 0.1,
+        "names": [("Fatima", "Al-Khalifa"), ("Ahmed", "Yusuf"),
+                  ("Noor", "Haddad"), ("Omar", "Saleh")],
+        "cities": [("Manama", "317", "Road 3803, Block 338"),
+                   ("Muharraq", "207", "Road 1012, Block 210")],
+        "domain": "example.bh",
+    },
 }
+
+#: Stores a scenario uses unless told otherwise, with their shares.
+DEFAULT_STORES = [("us-web", 45), ("de-web", 35), ("jp-web", 20)]
+#: Weights when other stores are chosen explicitly.
+STORE_WEIGHTS = dict(DEFAULT_STORES, **{"bh-web": 10})
 
 #: Cart discounts: code (or None for automatic), kind, value, sortOrder.
 CART_DISCOUNTS = {

@@ -30,6 +30,7 @@ ADYEN_COLUMNS = [
     "Modification Merchant Reference", "Batch Number"] + [
     "Reserved%d" % n for n in range(4, 11)]
 
+CARD_SCHEMES = ("visa", "mc", "amex", "jcb")
 #: Interchange++ costs as fractions of the gross amount.
 ADYEN_COSTS = {"Markup (NC)": Fraction(10, 10000),
                "Scheme Fees (NC)": Fraction(4, 10000),
@@ -37,7 +38,8 @@ ADYEN_COSTS = {"Markup (NC)": Fraction(10, 10000),
 #: Stripe fee: (fraction, fixed minor units) per currency.
 STRIPE_FEES = {"USD": (Fraction(29, 1000), 30), "EUR": (Fraction(15, 1000),
                                                         25),
-               "JPY": (Fraction(36, 1000), 0)}
+               "JPY": (Fraction(36, 1000), 0),
+               "BHD": (Fraction(29, 1000), 100)}
 
 
 def major(cents, currency):
@@ -96,7 +98,8 @@ def adyen_reports(payments, seed):
                "Modification Reference": tx["interactionId"],
                "Gross Currency": cur, "Exchange Rate": "1",
                "Net Currency": cur,
-               "Payment Method Variant": method + "credit",
+               "Payment Method Variant": method + "credit"
+               if method in CARD_SCHEMES else method,
                "Batch Number": str(rep["batch"])}
         if kind == "Charge":
             costs = {k: round_fraction(gross * f)

@@ -39,8 +39,9 @@ from fractions import Fraction
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import ct_settlement  # noqa: E402
-from ct_catalog import (CART_DISCOUNTS, PAYMENT_METHOD_NAMES,  # noqa: E402
-                        SALE_FRACTION, STORES, US_ZONES, ref, stable_id)
+from ct_catalog import (CART_DISCOUNTS, DEFAULT_STORES,  # noqa: E402
+                        PAYMENT_METHOD_NAMES, SALE_FRACTION, STORE_WEIGHTS,
+                        STORES, US_ZONES, ref, stable_id)
 from ct_pricing import (Part, apply_cart_discounts, merge_portions,  # noqa
                         order_totals, product_discounted, tax_split,
                         taxed_price)
@@ -48,7 +49,6 @@ from ctlib import (compact, fraction_digits, iso_ms, money,  # noqa: E402
                    round_fraction)
 
 PROJECT = "example-shop"
-STORE_WEIGHTS = [("us-web", 45), ("de-web", 35), ("jp-web", 20)]
 STOREFRONT = "cmjy-CD75Td7Omf00q7sErYR"
 PSP_CLIENT = "WtMJGvlXf9Xds7XcVzyCn4mk"
 MC_USER = {"isPlatformClient": True,
@@ -96,9 +96,16 @@ def _by(client, customer=None, anonymous=None):
 class Scenario:
     """Generates all resources and messages of one scenario."""
 
-    def __init__(self, orders, seed, day="2026-07-01", changes=False):
+    def __init__(self, orders, seed, day="2026-07-01", changes=False,
+                 stores=None):
         if orders < 1:
             raise ValueError("--orders must be at least 1")
+        stores = stores or [k for k, _ in DEFAULT_STORES]
+        unknown = [k for k in stores if k not in STORES]
+        if unknown:
+            raise ValueError("unknown store %s (known: %s)"
+                             % (", ".join(unknown), ", ".join(STORES)))
+        self.stores = [(k, STORE_WEIGHTS[k]) for k in stores]
         self.n, self.seed, self.changes = orders, seed, changes
         self.day = datetime.datetime.strptime(day, "%Y-%m-%d")
         self.events = []
@@ -232,7 +239,7 @@ class OrderBuilder:
         self.zone = None
         self.line_gross = {}
         self.store_key = self.rng.choices(
-            [k for k, _ in STORE_WEIGHTS], [w for _, w in STORE_WEIGHTS])[0]
+            [k for k, _ in sc.stores], [w for _, w in sc.stores])[0]
         self.st = STORES[self.store_key]
         self.cur = self.st["currency"]
         self.number = "ORD-%d-%05d" % (sc.seed, index + 1)
@@ -795,8 +802,7 @@ class OrderBuilder:
         item_list = [{"id": i, "quantity": q} for i, q in items.items()]
         delivery = {"id": ids.uuid(), "key": dkey, "createdAt": iso_ms(at),
                     "items": item_list, "parcels": [], "address": addr}
-        carrier = {"us-web": "UPS", "de-web": "DHL", "jp-web": "Yamato"}[
-            self.store_key]
+        carrier = self.st["shipping"][0][0].split()[0]
         parcel = {"id": ids.uuid(), "key": "pcl-%s-%d" % (
             self.number.lower(), n), "createdAt": iso_ms(at),
             "measurements": {"heightInMillimeter": 150,
@@ -922,12 +928,17 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--date", default="2026-07-01",
                     help="the day of traffic (UTC), YYYY-MM-DD")
+    ap.add_argument("--stores", default=",".join(k for k, _ in
+                                                 DEFAULT_STORES),
+                    help="comma-separated store keys (also: bh-web, BHD "
+                    "with 3 fraction digits)")
     ap.add_argument("--changes", action="store_true",
                     help="also emit ResourceCreated/ResourceUpdated change "
                     "payloads for every order and payment update")
     a = ap.parse_args(argv)
     try:
-        sc = Scenario(a.orders, a.seed, a.date, a.changes).generate()
+        sc = Scenario(a.orders, a.seed, a.date, a.changes,
+                      a.stores.split(",")).generate()
     except ValueError as e:
         ap.error(str(e))
     os.makedirs(a.out, exist_ok=True)
