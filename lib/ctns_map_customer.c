@@ -226,8 +226,7 @@ ctns_map_customer_created(const ctns_map_conf_t *conf, ctns_map_input_t *in,
         return CTNS_MAP_ERROR;
     }
 
-    /* a customer has no currency or payment method: rules naming one skip */
-    route = ctns_map_route(conf, store, country, NULL, NULL);
+    route = ctns_map_route(conf, store, country, NULL, NULL, 0);
 
     if (route == NULL) {
         ctns_map_err(err, errlen, "no routing rule matches customer %s "

@@ -182,7 +182,7 @@ int ctns_map_need(ctns_map_input_t *in, const char *path,
 /* ctns_map_route.c */
 const ctns_map_route_t *ctns_map_route(const ctns_map_conf_t *conf,
     const char *store, const char *country, const char *currency,
-    const char *method);
+    const char *method, int orders);
 int ctns_map_route_order(const ctns_map_conf_t *conf, ctns_map_doc_t *doc,
     char *err, size_t errlen);
 const char *ctns_map_order_country(const json_t *order);

@@ -19,10 +19,15 @@ ctns_map_route_eq(const char *want, const char *have)
 }
 
 
-/* a criterion the caller cannot know (NULL "have") is not a match */
+/*
+ * A criterion on a value the order lacks (no payment yet) is not a match;
+ * a customer has no currency or payment method at all, so for customers
+ * (orders == 0) rules are matched on store and country alone.
+ */
 const ctns_map_route_t *
 ctns_map_route(const ctns_map_conf_t *conf, const char *store,
-    const char *country, const char *currency, const char *method)
+    const char *country, const char *currency, const char *method,
+    int orders)
 {
     size_t                   i;
     const ctns_map_route_t  *r;
@@ -32,8 +37,8 @@ ctns_map_route(const ctns_map_conf_t *conf, const char *store,
 
         if (ctns_map_route_eq(r->store, store)
             && ctns_map_route_eq(r->country, country)
-            && ctns_map_route_eq(r->currency_code, currency)
-            && ctns_map_route_eq(r->payment_method, method))
+            && (!orders || ctns_map_route_eq(r->currency_code, currency))
+            && (!orders || ctns_map_route_eq(r->payment_method, method)))
         {
             return r;
         }
@@ -73,7 +78,7 @@ ctns_map_route_order(const ctns_map_conf_t *conf, ctns_map_doc_t *doc,
     country = ctns_map_order_country(doc->order);
 
     doc->route = ctns_map_route(conf, store, country, doc->currency,
-                                doc->method);
+                                doc->method, 1);
 
     if (doc->route == NULL) {
         ctns_map_err(err, errlen,

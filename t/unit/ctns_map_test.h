@@ -322,6 +322,20 @@ mt_transform(json_t *so, json_t *body, const char *eid)
 }
 
 
+/* internal ids as NetSuite assigns them, one sequence for all records */
+static void
+mt_add(json_t *ledger, const char *key, json_t *rec, const char *eid)
+{
+    char  id[32];
+
+    snprintf(id, sizeof(id), "%zu", 5001 + json_object_size(ledger));
+    json_object_set_new(rec, "id", json_string(id));
+    json_object_set_new(rec, "externalId", json_string(eid));
+    mt_number_lines(rec, eid);
+    json_object_set_new(ledger, key, rec);
+}
+
+
 /*
  * Executes a plan on the ledger; 0, or -1 (with the reason on stderr) when
  * NetSuite would refuse something.
@@ -392,16 +406,14 @@ mt_exec(json_t *ledger, const ctns_plan_t *plan)
                 return -1;
             }
 
-            json_object_set_new(ledger, key,
-                                mt_transform(read, wire, op->eid));
+            mt_add(ledger, key, mt_transform(read, wire, op->eid), op->eid);
 
         } else if (rec == NULL && op->kind == CTNS_OP_PATCH) {
             fprintf(stderr, "op %zu patches missing %s\n", i, key);
             rc = -1;
 
         } else if (rec == NULL) {
-            json_object_set(ledger, key, wire);
-            mt_number_lines(json_object_get(ledger, key), op->eid);
+            mt_add(ledger, key, json_incref(wire), op->eid);
 
         } else {
             mt_merge(rec, wire, op->replace);
