@@ -1129,3 +1129,41 @@ def test_partial_and_delay_faults(netsuite):
     assert not isinstance(e.value, AssertionError)
     assert ns.get("customer", 1001).status == 200
     assert ns.requests()[-2]["fault"]["action"] == "partial"
+
+
+def test_batch_requests(netsuite):
+    ns = netsuite
+    customer(ns)
+    ct = {"Content-Type": "application/vnd.oracle.resource+json; "
+                          "type=collection"}
+    items = {"items": [dict(fx("invoice.create"), externalId="ct-inv-b%d" % i)
+                       for i in range(3)]}
+    r = ns.request("POST", RECORD + "invoice", items, headers=ct)
+    assert r.status == 400 and "respond-async" in r.detail()
+    r = ns.request("POST", RECORD + "invoice", items,
+                   headers=dict(ct, Prefer="respond-async"))
+    assert r.status == 202
+    job = r.header("Location")
+    wait_until(lambda: ns.request("GET", job).json["completed"],
+               what="batch job")
+    tasks = ns.request("GET", job + "/task").json
+    assert tasks["count"] == 3
+    res = ns.request("GET", job + "/task/3/result")
+    assert res.status == 204 and res.header("Location").endswith("/5003")
+    r = ns.request("PATCH", RECORD + "invoice",
+                   {"items": [{"externalId": "ct-inv-b0", "memo": "m0"},
+                              {"id": "5002", "memo": "m1"},
+                              {"id": "9999", "memo": "x"}]},
+                   headers=dict(ct, Prefer="respond-async"))
+    job = r.header("Location")
+    wait_until(lambda: ns.request("GET", job).json["completed"],
+               what="patch job")
+    assert ns.request("GET", job).json["progress"] == "failed"
+    assert ns.request("GET", job + "/task/3/result").status == 404
+    assert ns.get("invoice", 5001).json["memo"] == "m0"
+    assert ns.get("invoice", 5002).json["memo"] == "m1"
+    r = ns.request("DELETE", RECORD + "invoice?ids=5001,eid:ct-inv-b1",
+                   headers={"Prefer": "respond-async"})
+    wait_until(lambda: ns.request("GET", r.header("Location")).json[
+        "completed"], what="delete job")
+    assert [x["id"] for x in ns.records(type="invoice")] == ["5003"]

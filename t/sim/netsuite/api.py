@@ -60,8 +60,8 @@ def route(sim, req):
         if t is None:
             raise _unknown_type(segs[0])
         if len(segs) == 1:
-            allowed = ("GET",) if t in REFERENCE_TYPES else ("GET", "POST",
-                                                             "DELETE")
+            allowed = ("GET",) if t in REFERENCE_TYPES else \
+                ("GET", "POST", "PUT", "PATCH", "DELETE")
             if m not in allowed:
                 raise _not_allowed()
             return Route("collection", t)
@@ -176,10 +176,7 @@ def _execute(sim, req, r, entry):
         if req.method == "GET":
             return Response(200, listq.run(sim, req, r.type), None,
                             COLLECTION_CT)
-        if req.method == "DELETE":
-            raise user_error("Collection deletes require Prefer: "
-                             "respond-async.")
-        if "type=collection" in req.content_type:
+        if req.method != "POST" or jobs.is_batch(req):
             raise user_error("Batch requests require Prefer: respond-async.")
         m = modes(req)
         rec = _direct_create(sim, r.type, req.json, m)
