@@ -136,68 +136,115 @@ ctns_json_span_array(const char *json, size_t len, ctns_json_span_t *items,
 }
 
 
-int
-ctns_json_span_member(const ctns_json_span_t *obj, const char *key,
+/*
+ * The next member of an object: *pp points at '{' before the first call,
+ * after a member before the next ones.  1 with key (the name, without its
+ * quotes) and value, 0 at the end of the object, -1 malformed (including
+ * a member name written with escapes, which jansson would have decoded:
+ * refusing it keeps both views the same).
+ */
+
+static int
+ctns_json_member_next(const char **pp, const char *end, ctns_json_span_t *key,
     ctns_json_span_t *value)
 {
-    size_t       klen, n;
-    const char  *p, *end, *k, *v;
+    const char  *p, *k, *v;
 
-    end = obj->p + obj->len;
-    klen = strlen(key);
+    p = ctns_json_ws(*pp, end);
 
-    p = ctns_json_ws(obj->p, end);
-    if (p == end || *p != '{') {
-        return -1;
-    }
+    if (p < end && *p == '{') {
+        p = ctns_json_ws(p + 1, end);
 
-    p = ctns_json_ws(p + 1, end);
-    if (p < end && *p == '}') {
-        return 0;
-    }
-
-    for ( ;; ) {
-        if (p == end || *p != '"') {
-            return -1;
-        }
-
-        k = p + 1;
-        p = ctns_json_string_end(p, end);
-        if (p == NULL) {
-            return -1;
-        }
-
-        n = p - 1 - k;
-        if (memchr(k, '\\', n) != NULL) {
-            return -1;
-        }
-
-        v = ctns_json_ws(p, end);
-        if (v == end || *v != ':') {
-            return -1;
-        }
-
-        v = ctns_json_ws(v + 1, end);
-        p = ctns_json_value_end(v, end);
-        if (p == NULL || p == v) {
-            return -1;
-        }
-
-        if (n == klen && memcmp(k, key, klen) == 0) {
-            value->p = v;
-            value->len = p - v;
-            return 1;
-        }
-
-        p = ctns_json_ws(p, end);
         if (p < end && *p == '}') {
             return 0;
         }
 
-        if (p == end || *p != ',') {
-            return -1;
-        }
-
+    } else if (p < end && *p == ',') {
         p = ctns_json_ws(p + 1, end);
+
+    } else {
+        return (p < end && *p == '}') ? 0 : -1;
     }
+
+    if (p == end || *p != '"') {
+        return -1;
+    }
+
+    k = p + 1;
+    p = ctns_json_string_end(p, end);
+    if (p == NULL || memchr(k, '\\', p - 1 - k) != NULL) {
+        return -1;
+    }
+
+    key->p = k;
+    key->len = p - 1 - k;
+
+    v = ctns_json_ws(p, end);
+    if (v == end || *v != ':') {
+        return -1;
+    }
+
+    v = ctns_json_ws(v + 1, end);
+    p = ctns_json_value_end(v, end);
+    if (p == NULL || p == v) {
+        return -1;
+    }
+
+    value->p = v;
+    value->len = p - v;
+    *pp = p;
+
+    return 1;
+}
+
+
+int
+ctns_json_span_member(const ctns_json_span_t *obj, const char *key,
+    ctns_json_span_t *value)
+{
+    int               rc;
+    size_t            klen;
+    const char       *p, *end;
+    ctns_json_span_t  k, v;
+
+    p = obj->p;
+    end = obj->p + obj->len;
+    klen = strlen(key);
+
+    while ((rc = ctns_json_member_next(&p, end, &k, &v)) == 1) {
+        if (k.len == klen && memcmp(k.p, key, klen) == 0) {
+            *value = v;
+            return 1;
+        }
+    }
+
+    return rc;
+}
+
+
+int
+ctns_json_span_members(const ctns_json_span_t *obj, ctns_json_member_t *m,
+    size_t max, size_t *n)
+{
+    int          rc;
+    const char  *p, *end;
+
+    p = obj->p;
+    end = obj->p + obj->len;
+    *n = 0;
+
+    while (*n < max
+           && (rc = ctns_json_member_next(&p, end, &m[*n].key, &m[*n].value))
+              == 1)
+    {
+        (*n)++;
+    }
+
+    if (*n < max) {
+        return rc;
+    }
+
+    /* full: fine only when the object ends here */
+    return ctns_json_member_next(&p, end, &m[0].key, &m[0].value) == 0
+           ? 0 : -1;
 }

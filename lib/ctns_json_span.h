@@ -21,6 +21,12 @@ typedef struct {
 } ctns_json_span_t;
 
 
+typedef struct {
+    ctns_json_span_t  key;          /* the name without quotes */
+    ctns_json_span_t  value;
+} ctns_json_member_t;
+
+
 /*
  * The elements of the array that json (after whitespace) is: up to max of
  * them into items, their count into *n.  -1 when json is not an array or
@@ -36,6 +42,14 @@ int ctns_json_span_array(const char *json, size_t len, ctns_json_span_t *items,
  */
 int ctns_json_span_member(const ctns_json_span_t *obj, const char *key,
     ctns_json_span_t *value);
+
+/*
+ * Every member of the object span obj, in order, in one pass (reading
+ * several fields of a large object without rescanning it).  0, or -1 when
+ * malformed or holding more than max members.
+ */
+int ctns_json_span_members(const ctns_json_span_t *obj, ctns_json_member_t *m,
+    size_t max, size_t *n);
 
 
 #endif /* _CTNS_JSON_SPAN_H_INCLUDED_ */
