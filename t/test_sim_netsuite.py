@@ -1043,6 +1043,13 @@ def test_x1_property_names(netsuite):
     r = ns.create("salesOrder", body)
     assert r.status == 400 and r.error_code() == "INVALID_CONTENT"
     assert r.json["o:errorDetails"][0]["o:errorPath"] == "shippingCost"
+    r = ns.create("salesOrder", body,
+                  headers={"X-NetSuite-PropertyValueValidation": "Warning"})
+    assert r.status == 204, r
+    assert ns.requests()[-1]["warnings"] == [
+        "dropped shippingCost: expected a number"]
+    assert "shippingCost" not in ns.get("salesOrder", r.location_id).json
+    body["externalId"] = "ct-order-3"
     body["tranDate"] = "01/02/2026"
     body["shippingCost"] = 5
     r = ns.create("salesOrder", body)

@@ -288,6 +288,8 @@ class Pipeline:
         self.h = h
         self.sent = False
         self.admitted = False
+        self.logged = False
+        self.t0 = time.monotonic()
         self.entry = None
 
     def base_url(self):
@@ -328,7 +330,7 @@ class Pipeline:
 
     def run(self):
         sim = self.sim
-        t0 = time.monotonic()
+        self.t0 = time.monotonic()
         req = Request(self.h.command, self.h.path, self.h.headers, b"",
                       self.base_url())
         req.body = self.read_body(req)
@@ -360,8 +362,7 @@ class Pipeline:
                     None, ERROR_CT))
         finally:
             self.release()
-            self.entry["duration_ms"] = int((time.monotonic() - t0) * 1000)
-            sim.record_log(self.entry)
+            self.finish_entry(None)
 
     def steps(self, req, seq):
         sim = self.sim
@@ -503,12 +504,22 @@ class Pipeline:
             with self.sim.lock:
                 self.sim.in_flight -= 1
 
+    def finish_entry(self, status):
+        """Logs the request once, before the client can see the outcome
+        (so a test reading the log right after its response finds it)."""
+        if self.entry is None or self.logged:
+            return
+        self.logged = True
+        if status is not None:
+            self.entry["status"] = status
+        self.entry["duration_ms"] = int((time.monotonic() - self.t0) * 1000)
+        self.sim.record_log(self.entry)
+
     def send(self, resp, headers_only=False):
         h = self.h
         self.release()
         body = b"" if headers_only else resp.payload()
-        if self.entry is not None:
-            self.entry["status"] = resp.status
+        self.finish_entry(resp.status)
         h.send_response(resp.status)
         for k, v in resp.headers.items():
             h.send_header(k, v)
@@ -525,8 +536,7 @@ class Pipeline:
         self.sent = True
 
     def close(self):
-        if self.entry is not None:
-            self.entry["status"] = 0
+        self.finish_entry(0)
         self.h.close_connection = True
         try:
             self.h.connection.shutdown(socket.SHUT_RDWR)
@@ -534,8 +544,7 @@ class Pipeline:
             pass
 
     def reset(self):
-        if self.entry is not None:
-            self.entry["status"] = 0
+        self.finish_entry(0)
         self.h.close_connection = True
         c = self.h.connection
         try:
