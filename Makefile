@@ -42,7 +42,8 @@ UNIT_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
 
 MOD_SRCS   := $(wildcard ngx_ct_netsuite_module/*.c ngx_ct_netsuite_module/*.h)
 MODULE     := $(BUILD)/ngx_ct_netsuite_module.so
-MOD_LIB    := $(wildcard $(patsubst %,lib/ctns_%.[ch],base64 hmac stdwebhooks normalize shard event))
+MOD_LIB    := $(wildcard $(patsubst %,lib/ctns_%.[ch],base64 hmac stdwebhooks normalize shard event \
+              verify json_span jwks jwt pubsub sns eventgrid))
 NGX_BUILD  := $(BUILD)/nginx
 
 PROGRAMS   := $(if $(WORKER_SRCS),$(BUILD)/ctns-worker) \
@@ -62,11 +63,13 @@ deps:
 
 $(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBCTNS): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 # --- worker and key fetcher -------------------------------------------------
 
@@ -74,19 +77,23 @@ worker: $(PROGRAMS)
 
 $(BUILD)/worker/%.o: worker/%.c $(WORKER_HDRS) $(LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Iworker -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -Iworker -c -o $@ $<
 
 $(BUILD)/ctns-worker: $(WORKER_OBJS) $(LIBCTNS)
-	$(CC) $(SANFLAGS) -o $@ $(WORKER_OBJS) $(LIBCTNS) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(SANFLAGS) -o $@ $(WORKER_OBJS) $(LIBCTNS) $(LDLIBS)
 
 $(BUILD)/ctns-keys: $(KEYS_OBJS) $(LIBCTNS)
-	$(CC) $(SANFLAGS) -o $@ $(KEYS_OBJS) $(LIBCTNS) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(SANFLAGS) -o $@ $(KEYS_OBJS) $(LIBCTNS) $(LDLIBS)
 
 # --- unit tests ---------------------------------------------------------------
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/ctns_test.h $(LIBCTNS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(LIBCTNS) $(LDLIBS)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(LIBCTNS) $(LDLIBS)
 
 unit: $(UNIT_BINS)
 	@$(SHELL) tools/run-unit.sh $(ROOT)/t/fixtures $(UNIT_BINS)
