@@ -2,6 +2,7 @@
 
 import os
 import socket
+import subprocess
 import time
 
 import pytest
@@ -55,3 +56,15 @@ def build_path(name):
     if not os.path.exists(path):
         pytest.fail("%s not built: run make first" % path)
     return path
+
+
+def stop_process(proc, timeout=10.0):
+    """SIGTERM, then SIGKILL if proc has not exited within timeout."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -27,7 +27,8 @@ import urllib.parse
 
 import pytest
 
-from harness.common import FIXTURES, TDIR, free_port, wait_port
+from harness.common import (FIXTURES, TDIR, free_port, stop_process,
+                            wait_port)
 
 SIM = os.path.join(TDIR, "sim", "netsuite_sim.py")
 SEED = os.path.join(TDIR, "sim", "netsuite_seed.json")
@@ -209,13 +210,7 @@ class NetSuiteSim:
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
         if self.dir:
             self.log.close()
