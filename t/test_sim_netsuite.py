@@ -1174,3 +1174,26 @@ def test_batch_requests(netsuite):
     wait_until(lambda: ns.request("GET", r.header("Location")).json[
         "completed"], what="delete job")
     assert [x["id"] for x in ns.records(type="invoice")] == ["5003"]
+
+
+def test_payment_upsert_is_idempotent_and_totals_guarded(netsuite):
+    ns = netsuite
+    customer(ns)
+    inv = ns.create("invoice", fx("invoice.create")).location_id
+    body = fx("customerPayment.create")
+    body.pop("externalId")
+    body["apply"]["items"][0]["doc"]["id"] = inv
+    for replace in ("apply", None, "apply"):
+        r = ns.upsert("customerPayment", "ct-pay-2001-tx1", body,
+                      replace=replace)
+        assert r.status == 204, r
+    pay = ns.get("customerPayment", "eid:ct-pay-2001-tx1", expand=True).json
+    assert pay["apply"]["count"] == 1 and pay["applied"] == 200.0
+    assert ns.get("invoice", inv).json["amountRemaining"] == 0
+    assert len(ns.records(type="customerPayment")) == 1
+    r = ns.request("PATCH", RECORD + "invoice/" + inv + "?replace=item",
+                   {"item": {"items": [{"item": {"id": "101"},
+                                        "quantity": 1, "rate": 20}]}})
+    assert r.detail() == ("The amount applied exceeds the amount remaining "
+                          "on INV00001.")
+    assert ns.get("invoice", inv).json["total"] == 200.0

@@ -297,6 +297,14 @@ def _sales_order(ctx):
 def _invoice(ctx):
     _sales(ctx)
     _default_ar(ctx, "account")
+    _covers_applied(ctx)
+
+
+def _covers_applied(ctx):
+    """An update may not cut a total below what is already applied."""
+    if ctx.f["total"] < ctx.store.consumed_total(ctx.rec.id):
+        raise user_error("The amount applied exceeds the amount remaining "
+                         "on %s." % ctx.f.get("tranId", ctx.rec.id))
 
 
 def _default_ar(ctx, field):
@@ -331,7 +339,7 @@ def _credit_memo(ctx):
     _sales(ctx)
     _default_ar(ctx, "account")
     applied = _apply(ctx, ("invoice",), _invoice_open)
-    if applied > ctx.f["total"]:
+    if applied + ctx.store.consumed_total(ctx.rec.id) > ctx.f["total"]:
         raise user_error("The total amount applied exceeds the payment "
                          "amount.")
 
