@@ -1,6 +1,7 @@
 """The NetSuite simulator against its contract (acceptance list A1..X1 of
 the simulator spec, section 12) and the fixtures in t/fixtures/netsuite."""
 
+import http.client
 import json
 import socket
 import threading
@@ -9,8 +10,8 @@ import time
 import pytest
 
 from harness.common import fixture_path, wait_until
-from harness.netsuite import (RECORD, TOKEN_PATH, make_assertion,
-                              tba_header)
+from harness.netsuite import (RECORD, RSA_PRIVATE_KEY, TOKEN_PATH,
+                              make_assertion, tba_header)
 
 VECTORS = json.load(open(fixture_path("netsuite", "oauth1-vector.json")))
 CANON = "https://1234567-sb1.suitetalk.api.netsuite.com"
@@ -255,7 +256,7 @@ def test_a8_bad_assertions(netsuite, kw, status, error):
     if d is not None:
         kw["exp"] = iat + d
     if kw.get("alg") == "PS256":
-        kw["key_path"] = make_assertion.__globals__["RSA_PRIVATE_KEY"]
+        kw["key_path"] = RSA_PRIVATE_KEY    # RSA key under the EC kid
     r = netsuite.token(make_assertion(iat=iat, **kw))
     assert r.status == status, r
     assert r.json == {"error": error}
@@ -862,9 +863,8 @@ def test_f1_commit_then_drop(netsuite):
                     "phase": "after_commit", "action": {"type": "drop"},
                     "times": 1}])
     body = dict(fx("invoice.create"), externalId="ct-inv-1001")
-    with pytest.raises((ConnectionError, OSError, Exception)) as e:
+    with pytest.raises(ConnectionError):      # EOF before any byte
         ns.create("invoice", body)
-    assert not isinstance(e.value, AssertionError)
     log = ns.requests()[-1]
     assert log["committed"] is True and log["fault"] == {
         "id": "drop-after-commit-invoice", "phase": "after_commit",
@@ -1073,14 +1073,12 @@ def test_body_checks(netsuite):
 
 def test_admin_and_keep_alive(netsuite):
     ns = netsuite
-    import http.client
-    from harness.netsuite import tba_header as sign
     customer(ns)
     conn = http.client.HTTPConnection("127.0.0.1", ns.port, timeout=10)
     for _ in range(3):
         path = RECORD + "customer/1001"
         conn.request("GET", path, headers={
-            "Authorization": sign("GET", ns.url + path, ns.creds)})
+            "Authorization": tba_header("GET", ns.url + path, ns.creds)})
         r = conn.getresponse()
         r.read()
         assert r.status == 200
@@ -1131,9 +1129,8 @@ def test_partial_and_delay_faults(netsuite):
     t0 = time.monotonic()
     assert ns.get("customer", 1001).status == 200
     assert time.monotonic() - t0 >= 0.3
-    with pytest.raises(Exception) as e:
+    with pytest.raises(http.client.IncompleteRead):
         ns.get("customer", 1001)
-    assert not isinstance(e.value, AssertionError)
     assert ns.get("customer", 1001).status == 200
     assert ns.requests()[-2]["fault"]["action"] == "partial"
 
