@@ -1194,3 +1194,12 @@ def test_payment_upsert_is_idempotent_and_totals_guarded(netsuite):
     assert r.detail() == ("The amount applied exceeds the amount remaining "
                           "on INV00001.")
     assert ns.get("invoice", inv).json["total"] == 200.0
+
+
+def test_refuses_non_loopback_listen():
+    import subprocess
+    import sys
+    from harness.netsuite import SIM
+    p = subprocess.run([sys.executable, SIM, "--listen", "0.0.0.0:18089"],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 2 and "loopback" in p.stderr
