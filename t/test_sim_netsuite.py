@@ -4,13 +4,15 @@ the simulator spec, section 12) and the fixtures in t/fixtures/netsuite."""
 import http.client
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
 from harness.common import fixture_path, wait_until
-from harness.netsuite import (RECORD, RSA_PRIVATE_KEY, TOKEN_PATH,
+from harness.netsuite import (RECORD, RSA_PRIVATE_KEY, SIM, TOKEN_PATH,
                               make_assertion, tba_header)
 
 VECTORS = json.load(open(fixture_path("netsuite", "oauth1-vector.json")))
@@ -1197,9 +1199,6 @@ def test_payment_upsert_is_idempotent_and_totals_guarded(netsuite):
 
 
 def test_refuses_non_loopback_listen():
-    import subprocess
-    import sys
-    from harness.netsuite import SIM
     p = subprocess.run([sys.executable, SIM, "--listen", "0.0.0.0:18089"],
                        capture_output=True, text=True, timeout=20)
     assert p.returncode == 2 and "loopback" in p.stderr
