@@ -9,6 +9,7 @@ import hmac
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -449,6 +450,11 @@ class Capture:
 
         class H(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                self.request.setsockopt(socket.IPPROTO_TCP,
+                                        socket.TCP_NODELAY, 1)
 
             def log_message(self, *a):
                 pass

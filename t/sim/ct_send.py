@@ -37,6 +37,7 @@ import http.client
 import json
 import os
 import random
+import socket
 import sys
 import threading
 import time
@@ -447,6 +448,8 @@ class _Conn:
             else http.client.HTTPConnection
         self.conn = cls(self.url.hostname, self.url.port,
                         timeout=self.timeout)
+        self.conn.connect()
+        self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def request(self, method, headers, body, query):
         path = self.url.path or "/"
