@@ -70,22 +70,29 @@ ctns_map_line_gross(const ctns_map_line_t *line)
 
 /*
  * to = the share [before, before + part) of whole units of from: shares of
- * consecutive parts (deliveries, returns) add up to the full line.
+ * consecutive parts (deliveries, returns) add up to the full line.  The
+ * gross is shared and the net is what remains after the tax portions, so a
+ * part is worth exactly its share of the line's gross (commercetools.md
+ * 8.3: taxedPrice x returned quantity / quantity).
  */
 void
 ctns_map_line_scale(const ctns_map_line_t *from, ctns_map_line_t *to,
     int64_t before, int64_t part, int64_t whole)
 {
-    size_t  k;
+    size_t   k;
+    int64_t  tax;
 
     *to = *from;
     to->quantity = part;
-    to->net = ctns_money_share(from->net, before, part, whole);
 
-    for (k = 0; k < from->nparts; k++) {
+    for (tax = 0, k = 0; k < from->nparts; k++) {
         to->parts[k].amount = ctns_money_share(from->parts[k].amount, before,
                                                part, whole);
+        tax += to->parts[k].amount;
     }
+
+    to->net = ctns_money_share(ctns_map_line_gross(from), before, part, whole)
+              - tax;
 }
 
 

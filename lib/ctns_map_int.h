@@ -242,6 +242,7 @@ int ctns_map_shipped(const ctns_map_conf_t *conf, ctns_map_input_t *in,
 void ctns_map_invoice_all(const ctns_map_doc_t *doc, ctns_plan_t *plan,
     const char *eid, const char *memo_prefix);
 size_t ctns_map_deliveries(const json_t *order, const json_t **out);
+const char *ctns_map_last_invoiced(const ctns_map_doc_t *doc);
 
 /* ctns_map_payment.c */
 int ctns_map_payment(const ctns_map_conf_t *conf, ctns_map_input_t *in,

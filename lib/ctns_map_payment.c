@@ -241,17 +241,15 @@ ctns_map_apply_op(ctns_plan_t *plan, const char *type, const char *eid,
 static int
 ctns_map_capture_invoice(const ctns_map_doc_t *doc, char *eid, size_t len)
 {
-    size_t         n;
-    const json_t  *dl[CTNS_MAP_MAX_DELIVERIES];
+    const char  *did;
 
     if (doc->conf->invoice_on_order) {
         return ctns_map_eid(eid, len, "ct-inv-", doc->id, NULL) == 0;
     }
 
-    n = ctns_map_deliveries(doc->order, dl);
+    did = ctns_map_last_invoiced(doc);
 
-    return n > 0 && ctns_map_eid(eid, len, "ct-inv-", doc->id,
-                                 ctns_map_str(dl[n - 1], "id")) == 0;
+    return did && ctns_map_eid(eid, len, "ct-inv-", doc->id, did) == 0;
 }
 
 

@@ -85,17 +85,23 @@ ctns_map_returns(const json_t *order, size_t *n)
 
 /*
  * Appends the credit lines of one returned item (its line and that line's
- * discount line) and returns their gross value.
+ * discount line) and returns their gross value: the share of the lines'
+ * combined gross, so that it is what a refund of "taxedPrice x returned
+ * quantity / quantity" pays.
  */
 static int64_t
 ctns_map_ret_lines(const ctns_map_doc_t *doc, const ctns_map_ret_t *ret,
     ctns_map_line_t *out, size_t *n)
 {
-    size_t                  i;
-    int64_t                 gross, part;
+    size_t                  i, first;
+    int64_t                 all, gross, part, whole;
     const ctns_map_line_t  *line;
 
+    first = *n;
+    all = 0;
     gross = 0;
+    part = 0;
+    whole = 1;
 
     for (i = 0; i < doc->nlines; i++) {
         line = &doc->lines[i];
@@ -107,19 +113,28 @@ ctns_map_ret_lines(const ctns_map_doc_t *doc, const ctns_map_ret_t *ret,
             continue;
         }
 
+        whole = line->quantity;
         part = ret->quantity;
-        if (ret->before + part > line->quantity) {
-            part = line->quantity - ret->before;
+        if (ret->before + part > whole) {
+            part = whole - ret->before;
         }
 
-        ctns_map_line_scale(line, &out[*n], ret->before, part,
-                            line->quantity);
+        ctns_map_line_scale(line, &out[*n], ret->before, part, whole);
         out[*n].header = 0;
+        all += ctns_map_line_gross(line);
         gross += ctns_map_line_gross(&out[*n]);
         (*n)++;
     }
 
-    return gross;
+    if (*n == first) {
+        return 0;
+    }
+
+    /* the item and its discount line rounded apart: the net evens it out */
+    all = ctns_money_share(all, ret->before, part, whole);
+    out[*n - 1].net += all - gross;
+
+    return all;
 }
 
 

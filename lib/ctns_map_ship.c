@@ -243,6 +243,34 @@ ctns_map_delivery_lines(const ctns_map_doc_t *doc, const json_t **dl,
 }
 
 
+/* the latest delivery that has an invoice: what a late capture pays */
+const char *
+ctns_map_last_invoiced(const ctns_map_doc_t *doc)
+{
+    size_t            nd, k;
+    int64_t          *pos;
+    const json_t     *dl[CTNS_MAP_MAX_DELIVERIES];
+    ctns_map_line_t  *lines;
+    const char       *id;
+
+    nd = ctns_map_deliveries(doc->order, dl);
+    lines = calloc(doc->nlines + 1, sizeof(ctns_map_line_t));
+    pos = calloc(doc->nlines + 1, sizeof(int64_t));
+    id = NULL;
+
+    for (k = nd; lines && pos && k > 0 && id == NULL; k--) {
+        if (ctns_map_delivery_lines(doc, dl, nd, k - 1, lines, pos) > 0) {
+            id = ctns_map_str(dl[k - 1], "id");
+        }
+    }
+
+    free(lines);
+    free(pos);
+
+    return id;
+}
+
+
 static int
 ctns_map_delivery_invoice(const ctns_map_doc_t *doc, const json_t *delivery,
     size_t n, ctns_map_line_t *lines, const int64_t *pos, ctns_plan_t *plan,
