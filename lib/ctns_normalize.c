@@ -1,28 +1,39 @@
 /*
  * Copyright (C) ct-netsuite authors
+ *
+ * The payload is checked once for strict JSON, then only the fields the
+ * stream entry needs are read as raw spans: no tree is built, and a payload
+ * unwrapped from an envelope is passed on byte for byte (re-serializing
+ * would turn 0.07 into 0.070000000000000007).
  */
 
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
+#include "ctns_json_check.h"
 #include "ctns_normalize.h"
 
 
-#define CTNS_NORM_MAX_DEPTH  2
+#define CTNS_NORM_MAX_DEPTH    2
+#define CTNS_NORM_MAX_MEMBERS  96
 
 
 typedef struct {
-    char    *err;
-    size_t   errlen;
+    ctns_json_member_t   m[CTNS_NORM_MAX_MEMBERS];
+    size_t               n;
+} ctns_norm_obj_t;
+
+
+typedef struct {
+    char                *err;
+    size_t               errlen;
+    ctns_json_span_t     payload;     /* innermost Platform payload */
 } ctns_norm_ctx_t;
 
 
-static int ctns_norm_json(ctns_norm_ctx_t *ctx, json_t *root,
-    ctns_event_t *ev, int depth, json_t **unwrapped);
+static int ctns_norm_span(ctns_norm_ctx_t *ctx, ctns_json_span_t *root,
+    ctns_event_t *ev, int depth);
 
 
 static int
@@ -33,24 +44,83 @@ ctns_norm_fail(ctns_norm_ctx_t *ctx, const char *fmt, const char *field)
 }
 
 
+/* Reads the members of an object span; duplicate names are refused. */
+
+static int
+ctns_norm_obj(ctns_norm_ctx_t *ctx, const ctns_json_span_t *v,
+    const char *field, ctns_norm_obj_t *obj)
+{
+    size_t  i, j;
+
+    if (v->len == 0 || v->p[0] != '{') {
+        return ctns_norm_fail(ctx, "field \"%s\" is not an object", field);
+    }
+
+    if (ctns_json_span_members(v, obj->m, CTNS_NORM_MAX_MEMBERS, &obj->n)
+        != 0)
+    {
+        return ctns_norm_fail(ctx, "object \"%s\" has too many or escaped "
+                              "member names", field);
+    }
+
+    for (i = 1; i < obj->n; i++) {
+        for (j = 0; j < i; j++) {
+            if (obj->m[i].key.len == obj->m[j].key.len
+                && memcmp(obj->m[i].key.p, obj->m[j].key.p,
+                          obj->m[i].key.len) == 0)
+            {
+                return ctns_norm_fail(ctx, "duplicate member in \"%s\"",
+                                      field);
+            }
+        }
+    }
+
+    return CTNS_NORM_OK;
+}
+
+
+static ctns_json_span_t *
+ctns_norm_get(ctns_norm_obj_t *obj, const char *name)
+{
+    size_t  i, len;
+
+    len = strlen(name);
+
+    for (i = 0; i < obj->n; i++) {
+        if (obj->m[i].key.len == len
+            && memcmp(obj->m[i].key.p, name, len) == 0)
+        {
+            /* JSON null reads as absent */
+            if (obj->m[i].value.len == 4
+                && memcmp(obj->m[i].value.p, "null", 4) == 0)
+            {
+                return NULL;
+            }
+
+            return &obj->m[i].value;
+        }
+    }
+
+    return NULL;
+}
+
+
 /*
  * Ids end up in Redis keys, URLs and log lines: allow only what
  * commercetools ids, keys and type names consist of.
  */
 
 static int
-ctns_norm_safe(const char *s, size_t len, const char *extra)
+ctns_norm_safe(const char *s, const char *extra)
 {
-    size_t  i;
-
-    if (len == 0) {
+    if (*s == '\0') {
         return 0;
     }
 
-    for (i = 0; i < len; i++) {
-        if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
-            || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'
-            || (extra && strchr(extra, s[i]) != NULL))
+    for ( /* void */ ; *s; s++) {
+        if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
+            || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'
+            || strchr(extra, *s) != NULL)
         {
             continue;
         }
@@ -63,16 +133,15 @@ ctns_norm_safe(const char *s, size_t len, const char *extra)
 
 
 static int
-ctns_norm_str(ctns_norm_ctx_t *ctx, json_t *obj, const char *name,
+ctns_norm_str(ctns_norm_ctx_t *ctx, ctns_norm_obj_t *obj, const char *name,
     const char *field, char *dst, size_t size, const char *extra,
     int required)
 {
-    size_t   len;
-    json_t  *v;
+    ctns_json_span_t  *v;
 
-    v = json_object_get(obj, name);
+    v = ctns_norm_get(obj, name);
 
-    if (v == NULL || json_is_null(v)) {
+    if (v == NULL) {
         if (required) {
             return ctns_norm_fail(ctx, "missing field \"%s\"", field);
         }
@@ -81,69 +150,62 @@ ctns_norm_str(ctns_norm_ctx_t *ctx, json_t *obj, const char *name,
         return CTNS_NORM_OK;
     }
 
-    if (!json_is_string(v)) {
+    if (v->p[0] != '"') {
         return ctns_norm_fail(ctx, "field \"%s\" is not a string", field);
     }
 
-    len = json_string_length(v);
-
-    if (len >= size) {
+    if (ctns_json_str(v, dst, size) != 0) {
         return ctns_norm_fail(ctx, "field \"%s\" is too long", field);
     }
 
-    if (extra != NULL && !ctns_norm_safe(json_string_value(v), len, extra)) {
+    if (!ctns_norm_safe(dst, extra)) {
         return ctns_norm_fail(ctx, "field \"%s\" has invalid characters",
                               field);
     }
 
-    memcpy(dst, json_string_value(v), len);
-    dst[len] = '\0';
-
     return CTNS_NORM_OK;
 }
 
 
 static int
-ctns_norm_int(ctns_norm_ctx_t *ctx, json_t *obj, const char *name,
-    int64_t *dst, int required)
+ctns_norm_int(ctns_norm_ctx_t *ctx, ctns_norm_obj_t *obj, const char *name,
+    int64_t *dst)
 {
-    json_t  *v;
+    ctns_json_span_t  *v;
 
-    v = json_object_get(obj, name);
+    v = ctns_norm_get(obj, name);
 
     if (v == NULL) {
-        if (required) {
-            return ctns_norm_fail(ctx, "missing field \"%s\"", name);
-        }
-
-        *dst = 0;
-        return CTNS_NORM_OK;
+        return ctns_norm_fail(ctx, "missing field \"%s\"", name);
     }
 
-    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+    if (ctns_json_int64(v, dst) != 0 || *dst < 0) {
         return ctns_norm_fail(ctx, "field \"%s\" is not a non-negative "
                               "integer", name);
     }
 
-    *dst = json_integer_value(v);
-
     return CTNS_NORM_OK;
 }
 
 
 static int
-ctns_norm_resource(ctns_norm_ctx_t *ctx, json_t *ref, const char *field,
-    ctns_event_t *ev)
+ctns_norm_resource(ctns_norm_ctx_t *ctx, ctns_json_span_t *ref,
+    const char *field, ctns_event_t *ev)
 {
-    char  name[64];
+    char             name[64];
+    ctns_norm_obj_t  obj;
 
-    if (!json_is_object(ref)) {
+    if (ref == NULL) {
         return ctns_norm_fail(ctx, "missing field \"%s\"", field);
+    }
+
+    if (ctns_norm_obj(ctx, ref, field, &obj) != CTNS_NORM_OK) {
+        return CTNS_NORM_ERROR;
     }
 
     snprintf(name, sizeof(name), "%s.typeId", field);
 
-    if (ctns_norm_str(ctx, ref, "typeId", name, ev->rtype,
+    if (ctns_norm_str(ctx, &obj, "typeId", name, ev->rtype,
                       sizeof(ev->rtype), "", 1) != CTNS_NORM_OK)
     {
         return CTNS_NORM_ERROR;
@@ -151,7 +213,7 @@ ctns_norm_resource(ctns_norm_ctx_t *ctx, json_t *ref, const char *field,
 
     snprintf(name, sizeof(name), "%s.id", field);
 
-    return ctns_norm_str(ctx, ref, "id", name, ev->rid, sizeof(ev->rid),
+    return ctns_norm_str(ctx, &obj, "id", name, ev->rid, sizeof(ev->rid),
                          "", 1);
 }
 
@@ -159,34 +221,50 @@ ctns_norm_resource(ctns_norm_ctx_t *ctx, json_t *ref, const char *field,
 /* The store of an order Message sits in the embedded order, if any. */
 
 static int
-ctns_norm_store(ctns_norm_ctx_t *ctx, json_t *root, ctns_event_t *ev)
+ctns_norm_store(ctns_norm_ctx_t *ctx, ctns_norm_obj_t *root,
+    ctns_event_t *ev)
 {
-    json_t  *store;
+    ctns_json_span_t  *order, *store, v;
+    ctns_norm_obj_t    obj;
 
-    store = json_object_get(json_object_get(root, "order"), "store");
-    if (store == NULL) {
-        store = json_object_get(root, "store");
+    ev->store[0] = '\0';
+    store = NULL;
+    order = ctns_norm_get(root, "order");
+
+    if (order != NULL && order->p[0] == '{'
+        && ctns_json_span_member(order, "store", &v) == 1)
+    {
+        store = &v;
     }
 
-    if (!json_is_object(store)) {
-        ev->store[0] = '\0';
+    if (store == NULL) {
+        store = ctns_norm_get(root, "store");
+    }
+
+    if (store == NULL || store->p[0] != '{') {
         return CTNS_NORM_OK;
     }
 
-    return ctns_norm_str(ctx, store, "key", "store.key", ev->store,
+    if (ctns_norm_obj(ctx, store, "store", &obj) != CTNS_NORM_OK) {
+        return CTNS_NORM_ERROR;
+    }
+
+    return ctns_norm_str(ctx, &obj, "key", "store.key", ev->store,
                          sizeof(ev->store), "", 0);
 }
 
 
 static int
-ctns_norm_message(ctns_norm_ctx_t *ctx, json_t *root, ctns_event_t *ev)
+ctns_norm_message(ctns_norm_ctx_t *ctx, ctns_norm_obj_t *root,
+    ctns_event_t *ev)
 {
-    json_t  *type, *pni;
+    ctns_json_span_t  *pni;
+    ctns_norm_obj_t    obj;
 
     if (ctns_norm_str(ctx, root, "id", "id", ev->id, sizeof(ev->id), "", 1)
-        || ctns_norm_int(ctx, root, "resourceVersion", &ev->rv, 1)
-        || ctns_norm_int(ctx, root, "sequenceNumber", &ev->seq, 1)
-        || ctns_norm_resource(ctx, json_object_get(root, "resource"),
+        || ctns_norm_int(ctx, root, "resourceVersion", &ev->rv)
+        || ctns_norm_int(ctx, root, "sequenceNumber", &ev->seq)
+        || ctns_norm_resource(ctx, ctns_norm_get(root, "resource"),
                               "resource", ev)
         || ctns_norm_str(ctx, root, "createdAt", "createdAt", ev->at,
                          sizeof(ev->at), ".:+", 0)
@@ -196,11 +274,16 @@ ctns_norm_message(ctns_norm_ctx_t *ctx, json_t *root, ctns_event_t *ev)
     }
 
     /* a payload that did not fit the destination names its type here */
-    type = json_object_get(root, "type");
-    pni = json_object_get(root, "payloadNotIncluded");
+    pni = ctns_norm_get(root, "payloadNotIncluded");
 
-    if (type == NULL && json_is_object(pni)) {
-        return ctns_norm_str(ctx, pni, "payloadType",
+    if (ctns_norm_get(root, "type") == NULL && pni != NULL) {
+        if (ctns_norm_obj(ctx, pni, "payloadNotIncluded", &obj)
+            != CTNS_NORM_OK)
+        {
+            return CTNS_NORM_ERROR;
+        }
+
+        return ctns_norm_str(ctx, &obj, "payloadType",
                              "payloadNotIncluded.payloadType", ev->type,
                              sizeof(ev->type), "", 1);
     }
@@ -216,14 +299,14 @@ ctns_norm_message(ctns_norm_ctx_t *ctx, json_t *root, ctns_event_t *ev)
  */
 
 static int
-ctns_norm_change(ctns_norm_ctx_t *ctx, json_t *root, const char *kind,
-    ctns_event_t *ev)
+ctns_norm_change(ctns_norm_ctx_t *ctx, ctns_norm_obj_t *root,
+    const char *kind, ctns_event_t *ev)
 {
     int  n;
 
-    if (ctns_norm_resource(ctx, json_object_get(root, "resource"),
-                           "resource", ev)
-        || ctns_norm_int(ctx, root, "version", &ev->rv, 1)
+    if (ctns_norm_resource(ctx, ctns_norm_get(root, "resource"), "resource",
+                           ev)
+        || ctns_norm_int(ctx, root, "version", &ev->rv)
         || ctns_norm_str(ctx, root, "modifiedAt", "modifiedAt", ev->at,
                          sizeof(ev->at), ".:+", 0))
     {
@@ -252,29 +335,35 @@ ctns_norm_change(ctns_norm_ctx_t *ctx, json_t *root, const char *kind,
 /* Checkout events: the resource is the payment, else the order or cart. */
 
 static int
-ctns_norm_event(ctns_norm_ctx_t *ctx, json_t *root, ctns_event_t *ev)
+ctns_norm_event(ctns_norm_ctx_t *ctx, ctns_norm_obj_t *root,
+    ctns_event_t *ev)
 {
-    json_t  *data, *ref;
+    ctns_json_span_t  *data, *ref;
+    ctns_norm_obj_t    obj;
 
-    data = json_object_get(root, "data");
+    data = ctns_norm_get(root, "data");
 
-    if (!json_is_object(data)) {
+    if (data == NULL) {
         return ctns_norm_fail(ctx, "missing field \"%s\"", "data");
     }
 
-    ref = json_object_get(data, "payment");
+    if (ctns_norm_obj(ctx, data, "data", &obj) != CTNS_NORM_OK) {
+        return CTNS_NORM_ERROR;
+    }
+
+    ref = ctns_norm_get(&obj, "payment");
     if (ref == NULL) {
-        ref = json_object_get(data, "order");
+        ref = ctns_norm_get(&obj, "order");
     }
 
     if (ref == NULL) {
-        ref = json_object_get(data, "cart");
+        ref = ctns_norm_get(&obj, "cart");
     }
 
     if (ctns_norm_str(ctx, root, "id", "id", ev->id, sizeof(ev->id), "", 1)
         || ctns_norm_str(ctx, root, "type", "type", ev->type,
                          sizeof(ev->type), "", 1)
-        || ctns_norm_str(ctx, data, "projectKey", "data.projectKey",
+        || ctns_norm_str(ctx, &obj, "projectKey", "data.projectKey",
                          ev->project, sizeof(ev->project), "", 1)
         || ctns_norm_resource(ctx, ref, "data.payment", ev)
         || ctns_norm_str(ctx, root, "createdAt", "createdAt", ev->at,
@@ -292,11 +381,16 @@ ctns_norm_event(ctns_norm_ctx_t *ctx, json_t *root, ctns_event_t *ev)
 
 
 static int
-ctns_norm_platform(ctns_norm_ctx_t *ctx, json_t *root, ctns_event_t *ev)
+ctns_norm_platform(ctns_norm_ctx_t *ctx, ctns_norm_obj_t *root,
+    ctns_event_t *ev)
 {
-    const char  *nt;
+    char  nt[32];
 
-    nt = json_string_value(json_object_get(root, "notificationType"));
+    if (ctns_norm_str(ctx, root, "notificationType", "notificationType", nt,
+                      sizeof(nt), "", 1) != CTNS_NORM_OK)
+    {
+        return CTNS_NORM_ERROR;
+    }
 
     if (strcmp(nt, "Event") == 0) {
         return ctns_norm_event(ctx, root, ev);
@@ -327,99 +421,90 @@ ctns_norm_platform(ctns_norm_ctx_t *ctx, json_t *root, ctns_event_t *ev)
 /* CloudEvents 1.0 and EventBridge events wrap the Platform payload. */
 
 static int
-ctns_norm_envelope(ctns_norm_ctx_t *ctx, json_t *root, const char *field,
-    ctns_event_t *ev, int depth, json_t **unwrapped)
+ctns_norm_span(ctns_norm_ctx_t *ctx, ctns_json_span_t *span,
+    ctns_event_t *ev, int depth)
 {
-    int      rc;
-    json_t  *inner;
-
-    inner = json_object_get(root, field);
-
-    if (!json_is_object(inner)) {
-        return ctns_norm_fail(ctx, "missing object \"%s\"", field);
-    }
-
-    rc = ctns_norm_json(ctx, inner, ev, depth + 1, unwrapped);
-
-    if (rc != CTNS_NORM_ERROR && *unwrapped == NULL) {
-        *unwrapped = inner;
-    }
-
-    return rc;
-}
-
-
-static int
-ctns_norm_json(ctns_norm_ctx_t *ctx, json_t *root, ctns_event_t *ev,
-    int depth, json_t **unwrapped)
-{
-    if (!json_is_object(root)) {
-        return ctns_norm_fail(ctx, "%s is not a JSON object", "payload");
-    }
+    ctns_json_span_t  *inner;
+    ctns_norm_obj_t    root;
 
     if (depth > CTNS_NORM_MAX_DEPTH) {
         return ctns_norm_fail(ctx, "%s nested too deep", "envelope");
     }
 
-    if (json_is_string(json_object_get(root, "notificationType"))) {
-        return ctns_norm_platform(ctx, root, ev);
+    if (span->len == 0 || span->p[0] != '{') {
+        return ctns_norm_fail(ctx, "%s is not a JSON object", "payload");
     }
 
-    if (json_is_string(json_object_get(root, "specversion"))) {
-        return ctns_norm_envelope(ctx, root, "data", ev, depth, unwrapped);
+    if (ctns_norm_obj(ctx, span, "payload", &root) != CTNS_NORM_OK) {
+        return CTNS_NORM_ERROR;
     }
 
-    if (json_is_string(json_object_get(root, "detail-type"))) {
-        return ctns_norm_envelope(ctx, root, "detail", ev, depth, unwrapped);
+    if (ctns_norm_get(&root, "notificationType") != NULL) {
+        ctx->payload = *span;
+        return ctns_norm_platform(ctx, &root, ev);
     }
 
-    return ctns_norm_fail(ctx, "missing field \"%s\"", "notificationType");
+    inner = NULL;
+
+    if (ctns_norm_get(&root, "specversion") != NULL) {
+        inner = ctns_norm_get(&root, "data");
+        if (inner == NULL) {
+            return ctns_norm_fail(ctx, "missing object \"%s\"", "data");
+        }
+
+    } else if (ctns_norm_get(&root, "detail-type") != NULL) {
+        inner = ctns_norm_get(&root, "detail");
+        if (inner == NULL) {
+            return ctns_norm_fail(ctx, "missing object \"%s\"", "detail");
+        }
+    }
+
+    if (inner == NULL) {
+        return ctns_norm_fail(ctx, "missing field \"%s\"",
+                              "notificationType");
+    }
+
+    return ctns_norm_span(ctx, inner, ev, depth + 1);
 }
 
 
 int
-ctns_normalize(const char *buf, size_t len, ctns_event_t *ev,
-    char **owned, char *err, size_t errlen)
+ctns_normalize(const char *buf, size_t len, ctns_event_t *ev, char **owned,
+    char *err, size_t errlen)
 {
     int               rc;
-    json_t           *root, *unwrapped;
-    json_error_t      jerr;
+    size_t            off;
+    const char       *why;
+    ctns_json_span_t  root;
     ctns_norm_ctx_t   ctx;
 
     *owned = NULL;
     ctx.err = err;
     ctx.errlen = errlen;
 
-    root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) {
-        snprintf(err, errlen, "invalid JSON at line %d column %d: %s",
-                 jerr.line, jerr.column, jerr.text);
+    if (ctns_json_check(buf, len, &off, &why) != 0) {
+        snprintf(err, errlen, "invalid JSON at byte %zu: %s", off, why);
         return CTNS_NORM_ERROR;
     }
 
-    unwrapped = NULL;
+    root.p = buf;
+    root.len = len;
 
-    rc = ctns_norm_json(&ctx, root, ev, 0, &unwrapped);
-
-    if (rc != CTNS_NORM_ERROR) {
-        if (unwrapped) {
-            *owned = json_dumps(unwrapped, JSON_COMPACT | JSON_PRESERVE_ORDER);
-            if (*owned == NULL) {
-                json_decref(root);
-                snprintf(err, errlen, "out of memory");
-                return CTNS_NORM_ERROR;
-            }
-
-            ev->payload = *owned;
-            ev->payload_len = strlen(*owned);
-
-        } else {
-            ev->payload = buf;
-            ev->payload_len = len;
-        }
+    while (root.len && strchr(" \t\r\n", root.p[0]) != NULL) {
+        root.p++;
+        root.len--;
     }
 
-    json_decref(root);
+    while (root.len && strchr(" \t\r\n", root.p[root.len - 1]) != NULL) {
+        root.len--;
+    }
+
+    rc = ctns_norm_span(&ctx, &root, ev, 0);
+
+    if (rc != CTNS_NORM_ERROR) {
+        ev->payload = ctx.payload.p;
+        ev->payload_len = ctx.payload.len;
+    }
 
     return rc;
 }

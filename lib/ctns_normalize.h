@@ -21,9 +21,10 @@
 
 /*
  * buf/len: the payload.  On success ev is filled (src and rx are the
- * caller's) and ev->payload points either into buf or, when an envelope was
- * removed, at *owned, which the caller frees with free().  On error, err
- * names the offending field.
+ * caller's) and ev->payload points into buf: at the whole payload, or at
+ * the Platform payload inside an envelope, byte for byte as sent.  On
+ * error, err names the offending field or the JSON syntax error.
+ * *owned is always set to NULL (kept until every caller drops it).
  */
 int ctns_normalize(const char *buf, size_t len, ctns_event_t *ev,
     char **owned, char *err, size_t errlen);

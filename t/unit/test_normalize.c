@@ -45,16 +45,19 @@ norm_file(const char *path, ctns_event_t *ev, char *err)
 
 
 static int
-norm_str(const char *s, char *err)
+norm_str_len(const char *s, size_t len, char *err)
 {
     char          *owned;
     ctns_event_t   ev;
-    int            rc;
 
-    rc = ctns_normalize(s, strlen(s), &ev, &owned, err, 256);
-    free(owned);
+    return ctns_normalize(s, len, &ev, &owned, err, 256);
+}
 
-    return rc;
+
+static int
+norm_str(const char *s, char *err)
+{
+    return norm_str_len(s, strlen(s), err);
 }
 
 
@@ -118,7 +121,7 @@ main(void)
                         &ev, err), CTNS_NORM_OK);
     CHECK_STR(ev.id, "3f6a1c2e-8b4d-4e7f-9a10-5c2d7e8f1a01");
     CHECK_STR(ev.type, "OrderCreated");
-    CHECK(strncmp(ev.payload, "{\"notificationType\"", 19) == 0);
+    CHECK(ev.payload[0] == '{' && ev.payload[ev.payload_len - 1] == '}');
 
     CHECK_INT(norm_file("commercetools/envelopes/"
                         "eventbridge-api-destination-order-created.json",
@@ -157,6 +160,57 @@ main(void)
     CHECK_INT(norm_str("{\"specversion\":\"1.0\",\"data\":{\"specversion\":"
                        "\"1.0\",\"data\":{\"specversion\":\"1.0\",\"data\":"
                        "{}}}}", err), CTNS_NORM_ERROR);
+
+    /* an envelope's payload is passed on byte for byte */
+    {
+        const char  *ce = "{\"specversion\":\"1.0\",\"data\": {\"notificationType\""
+                          ":\"Message\",\"projectKey\":\"p\",\"id\":\"m1\","
+                          "\"resourceVersion\":1,\"sequenceNumber\":2,\"type\":"
+                          "\"T\",\"resource\":{\"typeId\":\"order\",\"id\":\"o1\"},"
+                          "\"taxRate\": 0.07 } }";
+        char        *owned;
+
+        CHECK_INT(ctns_normalize(ce, strlen(ce), &ev, &owned, err, 256),
+                  CTNS_NORM_OK);
+        CHECK(ev.payload == strstr(ce, "{\"notificationType"));
+        CHECK(ev.payload + ev.payload_len == strstr(ce, "0.07 }") + 6);
+        CHECK_INT(ev.seq, 2);
+    }
+
+    /* strict JSON */
+    CHECK_INT(norm_str("{\"notificationType\":\"Message\"} x", err),
+              CTNS_NORM_ERROR);
+    CHECK_STR(err, "invalid JSON at byte 31: data after the document");
+    CHECK_INT(norm_str("{\"a\":\"\xc3\x28\"}", err), CTNS_NORM_ERROR);
+    CHECK_STR(err, "invalid JSON at byte 6: invalid UTF-8");
+    CHECK_INT(norm_str("{\"a\":\"\xed\xa0\x80\"}", err), CTNS_NORM_ERROR);
+    CHECK_INT(norm_str("{\"a\":\"\xc0\xaf\"}", err), CTNS_NORM_ERROR);
+    CHECK_INT(norm_str("{\"a\":01}", err), CTNS_NORM_ERROR);
+    CHECK_INT(norm_str("{\"a\":1.}", err), CTNS_NORM_ERROR);
+    CHECK_INT(norm_str("{\"a\":\"\\x\"}", err), CTNS_NORM_ERROR);
+    CHECK_INT(norm_str("{\"a\":[1,]}", err), CTNS_NORM_ERROR);
+    CHECK_INT(norm_str("{\"a\":[1}", err), CTNS_NORM_ERROR);
+    CHECK_INT(norm_str("{\"a\" 1}", err), CTNS_NORM_ERROR);
+    CHECK_INT(norm_str("{\"a\":tru}", err), CTNS_NORM_ERROR);
+    CHECK_INT(norm_str("{,}", err), CTNS_NORM_ERROR);
+    CHECK_INT(norm_str("", err), CTNS_NORM_ERROR);
+    CHECK_STR(err, "invalid JSON at byte 0: unexpected end of input");
+    {
+        char  deep[200];
+
+        memset(deep, '[', 100);
+        memset(deep + 100, ']', 100);
+        CHECK_INT(norm_str_len(deep, 200, err), CTNS_NORM_ERROR);
+        CHECK_STR(err, "invalid JSON at byte 64: nested too deep");
+        CHECK_INT(norm_str_len("{\"a\":\"x\0y\"}", 12, err), CTNS_NORM_ERROR);
+    }
+    /* escapes in values are decoded, and must then still be safe */
+    CHECK_INT(norm_str("{\"notificationType\":\"Message\",\"projectKey\":"
+                       "\"p\\u0041\",\"id\":\"x\",\"resourceVersion\":1,"
+                       "\"sequenceNumber\":1,\"type\":\"T\",\"resource\":"
+                       "{\"typeId\":\"order\",\"id\":\"o\\u002fx\"}}", err),
+              CTNS_NORM_ERROR);
+    CHECK_STR(err, "field \"resource.id\" has invalid characters");
 
     /* shard: stable values (FNV-1a reference) and range */
     CHECK_INT(ctns_fnv1a32((const unsigned char *) "", 0), 2166136261u);
