@@ -203,7 +203,10 @@ class State:
         self.faults = []
         self.rng = random.Random(1)
         self.in_flight = 0
-        self.reset(empty=False)
+        try:
+            self.reset(empty=False)
+        except HttpError as e:
+            raise SystemExit("ct_sim: bad seed data: %s" % e)
 
     def reset(self, empty):
         self.data = {k: {} for k in KINDS}
@@ -214,9 +217,11 @@ class State:
                       "peak_concurrency": 0}
         if not empty:
             for kind, res in self.seed:
-                self._put(kind, copy.deepcopy(res), bump=False)
+                self._put(kind, copy.deepcopy(res), bump=False, at=0.0)
 
-    def _put(self, kind, res, bump):
+    def _put(self, kind, res, bump, at=None):
+        """Stores res (replacing, never changing a stored document);
+        `at` is when queries may see it (default: now)."""
         if not isinstance(res, dict) or not isinstance(res.get("id"), str):
             raise HttpError(400, "InvalidInput",
                             "every %s needs a string id" % kind)
@@ -234,7 +239,8 @@ class State:
             res["lastModifiedAt"] = iso_ms(now)
             res.setdefault("createdAt", res["lastModifiedAt"])
         self.data[kind][res["id"]] = res
-        self.modified[(kind, res["id"])] = time.monotonic()
+        self.modified[(kind, res["id"])] = time.monotonic() if at is None \
+            else at
         return res
 
     def upsert(self, doc, bump):
@@ -693,7 +699,10 @@ class Handler(BaseHTTPRequestHandler):
             specs = body.get("faults", [] if "status" not in body and
                              "delay_ms" not in body and "drop" not in body
                              else [body])
-            faults = [Fault(s) for s in specs]
+            try:
+                faults = [Fault(s) for s in specs]
+            except (AttributeError, TypeError, ValueError, re.error) as e:
+                raise HttpError(400, "InvalidInput", "bad fault: %s" % e)
             with st.lock:
                 st.faults = faults
                 if "seed" in body:
