@@ -417,18 +417,18 @@ def test_totals_tax_and_currency_precision(netsuite):
     assert got["taxDetails"]["items"][0]["taxCode"]["refName"] == "CA 7.25%"
     # JPY: zero decimals, half-up; tax computed from the line tax codes
     r = ns.create("customer", {"companyName": "Tanaka KK",
-                               "subsidiary": {"id": "4"},
+                               "subsidiary": {"id": "5"},
                                "externalId": "ct-cust-jp"})
     jp = r.location_id
     r = ns.create("salesOrder", {
-        "entity": {"id": jp}, "subsidiary": {"id": "4"},
+        "entity": {"id": jp}, "subsidiary": {"id": "5"},
         "shippingCost": 1500, "shipMethod": {"id": "304"},
-        "shippingTaxCode": {"id": "521"},
+        "shippingTaxCode": {"id": "532"},
         "item": {"items": [
             {"item": {"externalId": "ct-sku-TEA-SEN-GIFT-02"},
-             "quantity": 2, "rate": 2999.5, "taxCode": {"id": "522"}},
+             "quantity": 2, "rate": 2999.5, "taxCode": {"id": "531"}},
             {"item": {"id": "108"}, "quantity": 1, "rate": 2500,
-             "taxCode": {"id": "521"}}]}})
+             "taxCode": {"id": "532"}}]}})
     assert r.status == 204, r
     got = ns.get("salesOrder", r.location_id, expand=True).json
     assert got["currency"]["refName"] == "JPY"
@@ -443,10 +443,10 @@ def test_totals_tax_and_currency_precision(netsuite):
 def test_kwd_three_decimals(netsuite):
     ns = netsuite
     r = ns.create("customer", {"companyName": "Kuwait Co",
-                               "subsidiary": {"id": "5"}})
+                               "subsidiary": {"id": "4"}})
     kw = r.location_id
     r = ns.create("invoice", {
-        "entity": {"id": kw}, "subsidiary": {"id": "5"},
+        "entity": {"id": kw}, "subsidiary": {"id": "4"},
         "item": {"items": [{"item": {"id": "109"}, "quantity": 3,
                             "rate": 1.2345}]}})
     assert r.status == 204, r
@@ -492,6 +492,12 @@ def test_line_amount_rules(netsuite):
     r = ns.create("salesOrder", body)
     got = ns.get("salesOrder", r.location_id, expand=True).json
     assert got["item"]["items"][0]["amount"] == 1.0
+    body = fx("salesOrder.create")
+    body["externalId"] = "ct-order-r"
+    body["item"]["items"].append({"item": {"id": "405"}, "amount": -0.01})
+    r = ns.create("salesOrder", body)          # ROUNDING may be negative
+    assert r.status == 204, r
+    assert ns.get("salesOrder", r.location_id).json["subtotal"] == 61.99
     ns.set_config({"limits": {"max_lines": 2}})
     r = ns.create("salesOrder", dict(fx("salesOrder.create"),
                                      externalId="ct-order-x"))

@@ -198,7 +198,8 @@ def _lines(ctx):
                 line["rate"] = rate
             amount = ctx.money(qty * rate)
         is_disc = line["item"]["_t"] == "discountItem"
-        if (is_disc and amount > 0) or (not is_disc and amount < 0):
+        if (is_disc and amount > 0) or (not is_disc and amount < 0 and
+                                        not row.get("allowNegative")):
             raise user_error("Invalid amount on line %d." % n, path)
         line["amount"] = amount
         line["taxDetailsReference"] = "TDR%d-%s" % (n, ctx.rec.id)
