@@ -292,7 +292,7 @@ test_refund_amount_only(void)
     if (op) {
         CHECK_STR(mt_str(json_object_get(json_array_get(json_object_get(
                       json_object_get(op->body, "item"), "items"), 0),
-                      "item"), "id"), "406");
+                      "item"), "id"), "109");
         CHECK_INT(mt_amount(op->body, "item.items.0.amount", 2), 500);
     }
 
