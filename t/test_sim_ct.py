@@ -288,6 +288,33 @@ def test_fault_injection(ct_sim):
     assert ct_sim.get("/orders/" + ORDER1, token)[0] == 200
 
 
+def test_query_lag_and_bad_admin_input(ct_sim):
+    ct_sim.reset()
+    token = ct_sim.token()
+    ct_sim.configure(query_lag_ms=400)
+    try:
+        fresh = _orders(1)[0]
+        ct_sim.upsert(orders=[fresh])
+        where = {"where": 'id = "%s"' % fresh["id"]}
+        assert ct_sim.get("/orders/" + fresh["id"], token)[0] == 200
+        assert ct_sim.get("/orders", token, where)[1]["count"] == 0
+        assert ct_sim.get("/orders/" + ORDER1, token)[0] == 200
+        assert ct_sim.get("/orders", token, {"limit": 500})[1]["count"] == 3
+        time.sleep(0.45)
+        assert ct_sim.get("/orders", token, where)[1]["count"] == 1
+    finally:
+        ct_sim.configure(query_lag_ms=0)
+    for bad in ({"faults": [{"status": 418}]}, {"faults": [{"path": "("}]},
+                {"faults": [{"rate": "often"}]}, {"faults": [{"target": 1}]}):
+        status, _, body = ct_sim.request("POST", "/__admin/faults", bad)
+        assert status == 400 and body["errors"][0]["code"] == "InvalidInput"
+    status, _, body = ct_sim.request("POST", "/__admin/resources",
+                                     {"orders": [{"orderNumber": "x"}]})
+    assert status == 400
+    status, _, body = ct_sim.request("POST", "/__admin/resources", b"{x")
+    assert status == 400 and body["errors"][0]["code"] == "InvalidJsonInput"
+
+
 def test_concurrent_clients(ct_sim):
     ct_sim.reset()
     ct_sim.configure(latency_ms=50)

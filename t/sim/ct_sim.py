@@ -250,10 +250,16 @@ class State:
             raise HttpError(400, "InvalidInput",
                             "no orders, payments, customers or messages "
                             "in the body")
+        bad = [k for k, r in out if not isinstance(r, dict) or
+               not isinstance(r.get("id"), str)]
+        if bad:
+            raise HttpError(400, "InvalidInput", "every %s needs a string "
+                            "id; nothing was stored" % bad[0])
         with self.lock:
-            return [{"typeId": k, "id": r["id"],
-                     "version": self._put(k, copy.deepcopy(r), bump)
-                     .get("version")} for k, r in out]
+            stored = [(k, self._put(k, copy.deepcopy(r), bump))
+                      for k, r in out]
+        return [{"typeId": k, "id": r["id"], "version": r.get("version")}
+                for k, r in stored]
 
     def count(self, route, status):
         with self.lock:
