@@ -9,7 +9,9 @@
 
 
 #include "ngx_ct_netsuite_auth.h"
+#include "ngx_ct_netsuite_metrics.h"
 #include "ngx_ct_netsuite_redis.h"
+#include "ngx_ct_netsuite_status.h"
 
 #include "ctns_hmac.h"
 #include "ctns_shard.h"
@@ -32,6 +34,8 @@ static char *ngx_ct_netsuite_redis_directive(ngx_conf_t *cf,
 static char *ngx_ct_netsuite_stream_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_ct_netsuite_webhook_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_ct_netsuite_content_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_ct_netsuite_init_process(ngx_cycle_t *cycle);
 static void ngx_ct_netsuite_exit_process(ngx_cycle_t *cycle);
@@ -66,6 +70,41 @@ static ngx_command_t  ngx_ct_netsuite_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("ct_netsuite_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_ct_netsuite_content_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_ct_netsuite_loc_conf_t, status),
+      (void *) ngx_ct_netsuite_status_handler },
+
+    { ngx_string("ct_netsuite_status_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_ct_netsuite_status_token_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ct_netsuite_status_payloads"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_ct_netsuite_loc_conf_t, status_payloads),
+      NULL },
+
+    { ngx_string("ct_netsuite_status_link"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_ct_netsuite_status_link_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ct_netsuite_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_ct_netsuite_content_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_ct_netsuite_loc_conf_t, metrics),
+      (void *) ngx_ct_netsuite_metrics_handler },
 
       ngx_null_command
 };
@@ -123,6 +162,10 @@ ngx_ct_netsuite_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (rmcf->used) {
+        return ngx_ct_netsuite_metrics_init_conf(cf, rmcf);
+    }
+
     return NGX_OK;
 }
 
@@ -157,6 +200,11 @@ ngx_ct_netsuite_create_loc_conf(ngx_conf_t *cf)
     lcf->max_body = NGX_CONF_UNSET_SIZE;
     lcf->stream = NGX_CONF_UNSET_PTR;
     lcf->auth = NGX_CONF_UNSET_PTR;
+    lcf->status = NGX_CONF_UNSET;
+    lcf->metrics = NGX_CONF_UNSET;
+    lcf->status_payloads = NGX_CONF_UNSET;
+    lcf->status_token = NGX_CONF_UNSET_PTR;
+    lcf->status_links = NGX_CONF_UNSET_PTR;
 
     return lcf;
 }
@@ -175,6 +223,11 @@ ngx_ct_netsuite_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_CT_NETSUITE_MAX_BODY);
     ngx_conf_merge_ptr_value(conf->auth, prev->auth, NULL);
     ngx_conf_merge_ptr_value(conf->stream, prev->stream, NULL);
+    ngx_conf_merge_value(conf->status, prev->status, 0);
+    ngx_conf_merge_value(conf->metrics, prev->metrics, 0);
+    ngx_conf_merge_value(conf->status_payloads, prev->status_payloads, 0);
+    ngx_conf_merge_ptr_value(conf->status_token, prev->status_token, NULL);
+    ngx_conf_merge_ptr_value(conf->status_links, prev->status_links, NULL);
 
     if (conf->stream == NULL) {
         st = ngx_pcalloc(cf->pool, sizeof(ngx_ct_netsuite_stream_t));
@@ -441,6 +494,37 @@ ngx_ct_netsuite_webhook_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_ct_netsuite_webhook_handler;
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_ct_netsuite_module);
+    rmcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * ct_netsuite_status, ct_netsuite_metrics: a flag at cmd->offset and the
+ * content handler in cmd->post, like stub_status.
+ */
+
+static char *
+ngx_ct_netsuite_content_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_flag_t                   *flag;
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_ct_netsuite_main_conf_t  *rmcf;
+
+    flag = (ngx_flag_t *) ((u_char *) conf + cmd->offset);
+
+    if (*flag != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    *flag = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = (ngx_http_handler_pt) cmd->post;
 
     rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_ct_netsuite_module);
     rmcf->used = 1;

@@ -29,6 +29,7 @@ typedef struct {
     ngx_int_t                   db;
     ngx_msec_t                  timeout;
     ngx_uint_t                  used;        /* some location needs Redis */
+    ngx_shm_zone_t             *metrics;     /* counters of all workers */
 } ngx_ct_netsuite_main_conf_t;
 
 
@@ -45,6 +46,11 @@ typedef struct {
     size_t                      max_body;
     ngx_ct_netsuite_stream_t   *stream;
     ngx_array_t                *auth;        /* of ngx_ct_netsuite_auth_t */
+    ngx_flag_t                  status;
+    ngx_flag_t                  metrics;
+    ngx_flag_t                  status_payloads;
+    void                       *status_token; /* ngx_ct_netsuite_secrets_t */
+    ngx_array_t                *status_links; /* ngx_keyval_t: type, URL */
 } ngx_ct_netsuite_loc_conf_t;
 
 

@@ -17,6 +17,7 @@
  */
 
 
+#include "ngx_ct_netsuite_metrics.h"
 #include "ngx_ct_netsuite_redis.h"
 
 
@@ -32,6 +33,7 @@
 typedef struct {
     ngx_ct_netsuite_redis_handler_pt   handler;
     void                              *data;
+    uint64_t                           sent;       /* for the histogram */
 } ngx_ct_netsuite_redis_cmd_t;
 
 
@@ -268,6 +270,8 @@ ngx_ct_netsuite_redis_schedule(ngx_ct_netsuite_redis_t *rd)
     if (rd->reconnect.timer_set) {
         return;
     }
+
+    ngx_ct_netsuite_metrics_redis_error(rd->conf);
 
     delay = rd->backoff / 2 + ngx_random() % (rd->backoff / 2 + 1);
 
@@ -578,6 +582,8 @@ ngx_ct_netsuite_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
         rd->progress = ngx_current_msec;
     }
 
+    ngx_ct_netsuite_metrics_redis_reply(rd->conf, r, cmd.sent);
+
     cmd.handler(r, cmd.data);
 }
 
@@ -600,6 +606,7 @@ ngx_ct_netsuite_redis_send(int argc, const char **argv, const size_t *lens,
 
     cmd->handler = handler;
     cmd->data = data;
+    cmd->sent = ngx_ct_netsuite_metrics_now();
 
     if (redisAsyncCommandArgv(rd->ac, ngx_ct_netsuite_redis_reply, cmd,
                               argc, argv, lens) != REDIS_OK)

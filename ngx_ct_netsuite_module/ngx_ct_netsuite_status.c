@@ -1,0 +1,1711 @@
+
+/*
+ * Copyright (C) ct-netsuite authors
+ *
+ * The status location: what the worker wrote to Redis, read back as JSON
+ * (docs/status.md fixes the field names).
+ *
+ *   GET <loc>/                           pipeline summary
+ *   GET <loc>/orders/<orderId>           status hash + audit trail
+ *   GET <loc>/orders/by-number/<number>  index, then the order
+ *   GET <loc>/payments/<paymentId>       status hash + audit trail
+ *   GET <loc>/events/<messageId>         event status and its stream entry
+ *
+ * Keys read (prefix from ct_netsuite_stream):
+ *
+ *   <prefix>:status:<type>:<id>          hash: state, records (JSON),
+ *                                        attempts, last_error (JSON), rv,
+ *                                        seq, last_event, updated_at (ms),
+ *                                        order_number
+ *   <prefix>:audit:<type>:<id>           stream, newest entries first
+ *   <prefix>:idx:order-number:<number>   order id
+ *   <prefix>:status:event:<messageId>    hash: state, resource, type,
+ *                                        attempts, last_error, updated_at
+ *   <prefix>:{N}:seen:<messageId>        stream entry id, for every shard N
+ *                                        in one pipelined batch: the shard
+ *                                        is not derivable from a message id
+ *
+ * Ids are checked before anything is sent to Redis.  Payloads (the
+ * commercetools message of a stream entry) are shown only with
+ * "ct_netsuite_status_payloads on".
+ */
+
+
+#include <jansson.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "ngx_ct_netsuite_auth.h"
+#include "ngx_ct_netsuite_metrics.h"
+#include "ngx_ct_netsuite_status.h"
+
+
+#define NGX_CT_NETSUITE_GROUP         "ctns-workers"
+#define NGX_CT_NETSUITE_AUDIT_COUNT   "200"
+#define NGX_CT_NETSUITE_NUMBER_MAX    128
+#define NGX_CT_NETSUITE_UUID_LEN      36
+
+
+typedef struct {
+    ngx_str_t                    rtype;      /* "order", "payment" */
+    ngx_str_t                    id;
+    redisReply                  *hash;       /* events: first batch */
+    ngx_uint_t                   shard;
+    ngx_str_t                    entry;      /* events: stream entry id */
+} ngx_ct_netsuite_view_t;
+
+
+static ngx_int_t ngx_ct_netsuite_status_resource(ngx_http_request_t *r,
+    ngx_ct_netsuite_view_t *v);
+
+
+/* --- answers ------------------------------------------------------------- */
+
+static ngx_int_t
+ngx_ct_netsuite_status_header(ngx_http_request_t *r, const char *key,
+    u_char *value, size_t len, ngx_table_elt_t **out)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = value;
+    h->value.len = len;
+
+    if (out) {
+        *out = h;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *result, ngx_str_t *id, const char *error)
+{
+    if (ngx_ct_netsuite_status_header(r, "Cache-Control",
+                                      (u_char *) "no-store", 8, NULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_ct_netsuite_answer(r, status, result, id, error);
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_unavailable(ngx_http_request_t *r)
+{
+    return ngx_ct_netsuite_status_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                        "unavailable", NULL,
+                                        "redis unavailable");
+}
+
+
+/*
+ * Views carry their last change as validators: Last-Modified (seconds)
+ * and an ETag of the change time in ms and a CRC32 of the body, so that
+ * ngx_http_not_modified_filter answers If-None-Match and
+ * If-Modified-Since with 304.
+ */
+
+static ngx_int_t
+ngx_ct_netsuite_status_send(ngx_http_request_t *r, json_t *view,
+    int64_t updated)
+{
+    size_t      size;
+    u_char     *etag, *last;
+    ngx_str_t   json;
+
+    size = json_dumpb(view, NULL, 0, JSON_COMPACT);
+
+    json.data = size ? ngx_pnalloc(r->pool, size + 1) : NULL;
+    if (json.data == NULL) {
+        json_decref(view);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json.len = json_dumpb(view, (char *) json.data, size, JSON_COMPACT);
+    json_decref(view);
+
+    json.data[json.len++] = '\n';
+
+    if (updated >= 0) {
+        etag = ngx_pnalloc(r->pool, 2 * NGX_INT64_LEN + 4);
+        if (etag == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        last = ngx_sprintf(etag, "\"%xL-%08xD\"", updated,
+                           ngx_crc32_long(json.data, json.len));
+
+        if (ngx_ct_netsuite_status_header(r, "ETag", etag, last - etag,
+                                          &r->headers_out.etag)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        r->headers_out.last_modified_time = updated / 1000;
+    }
+
+    /* caches revalidate every time; the validators make that cheap */
+    if (ngx_ct_netsuite_status_header(r, "Cache-Control",
+                                      (u_char *) "no-cache", 8, NULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_ct_netsuite_answer_raw(r, NGX_HTTP_OK, &json);
+}
+
+
+/* --- access ---------------------------------------------------------------- */
+
+static ngx_int_t
+ngx_ct_netsuite_status_digest(u_char *data, size_t len, u_char *md)
+{
+    return EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL) ? NGX_OK
+                                                                : NGX_ERROR;
+}
+
+
+/*
+ * "Authorization: Bearer <token>" against every configured token.  Both
+ * sides are hashed first, so the comparison takes the same time whatever
+ * the lengths, and every token is compared: no early exit.
+ */
+
+static ngx_int_t
+ngx_ct_netsuite_status_token(ngx_http_request_t *r,
+    ngx_ct_netsuite_secrets_t *tokens)
+{
+    u_char        given[32], want[32];
+    ngx_int_t     rc;
+    ngx_str_t     v, *t;
+    ngx_uint_t    i, ok;
+    ngx_array_t  *all;
+
+    rc = ngx_ct_netsuite_header(r, "Authorization", &v);
+
+    if (rc != NGX_OK || v.len <= 7
+        || ngx_strncasecmp(v.data, (u_char *) "Bearer ", 7) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    all = ngx_ct_netsuite_secrets_get(r, tokens);
+    if (all == NULL
+        || ngx_ct_netsuite_status_digest(v.data + 7, v.len - 7, given)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    t = all->elts;
+    ok = 0;
+
+    for (i = 0; i < all->nelts; i++) {
+        if (ngx_ct_netsuite_status_digest(t[i].data, t[i].len, want)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ok |= (CRYPTO_memcmp(given, want, 32) == 0);
+    }
+
+    return ok ? NGX_OK : NGX_ABORT;
+}
+
+
+ngx_int_t
+ngx_ct_netsuite_status_access(ngx_http_request_t *r)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                    json;
+    ngx_ct_netsuite_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
+
+    if (lcf->status_token) {
+        rc = ngx_ct_netsuite_status_token(r, lcf->status_token);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc != NGX_OK) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "ct_netsuite: status token %s",
+                          rc == NGX_DECLINED ? "missing" : "does not match");
+
+            if (ngx_ct_netsuite_status_header(r, "WWW-Authenticate",
+                    (u_char *) (rc == NGX_DECLINED
+                        ? "Bearer realm=\"ct_netsuite\""
+                        : "Bearer realm=\"ct_netsuite\", "
+                          "error=\"invalid_token\""),
+                    rc == NGX_DECLINED
+                        ? sizeof("Bearer realm=\"ct_netsuite\"") - 1
+                        : sizeof("Bearer realm=\"ct_netsuite\", "
+                                 "error=\"invalid_token\"") - 1,
+                    NULL)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_ct_netsuite_status_error(r, NGX_HTTP_UNAUTHORIZED,
+                                                "unauthorized", NULL,
+                                                "bearer token required");
+        }
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        if (ngx_ct_netsuite_status_header(r, "Allow",
+                                          (u_char *) "GET, HEAD", 9, NULL)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* not ngx_ct_netsuite_answer(): that one says "Allow: POST" */
+        ngx_str_set(&json,
+                    "{\"result\":\"method\",\"id\":null,"
+                    "\"error\":\"GET or HEAD only\"}\n");
+
+        return ngx_ct_netsuite_answer_raw(r, NGX_HTTP_NOT_ALLOWED, &json);
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* --- ids ------------------------------------------------------------------- */
+
+static ngx_int_t
+ngx_ct_netsuite_status_uuid(ngx_http_request_t *r, ngx_str_t *in,
+    ngx_str_t *out)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (in->len != NGX_CT_NETSUITE_UUID_LEN) {
+        return NGX_DECLINED;
+    }
+
+    out->data = ngx_pnalloc(r->pool, in->len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < in->len; i++) {
+        c = in->data[i];
+
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') {
+                return NGX_DECLINED;
+            }
+
+        } else if (!isxdigit(c)) {
+            return NGX_DECLINED;
+        }
+
+        /* commercetools ids are lowercase */
+        out->data[i] = ngx_tolower(c);
+    }
+
+    out->len = in->len;
+
+    return NGX_OK;
+}
+
+
+/* Order numbers and derived event ids: [A-Za-z0-9._:-], bounded. */
+
+static ngx_int_t
+ngx_ct_netsuite_status_token_id(ngx_str_t *id, size_t max)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (id->len == 0 || id->len > max) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < id->len; i++) {
+        c = id->data[i];
+
+        if (!isalnum(c) && c != '.' && c != '_' && c != ':' && c != '-') {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* --- JSON from replies ----------------------------------------------------- */
+
+static json_t *
+ngx_ct_netsuite_json_str(redisReply *v)
+{
+    if (v == NULL || v->type != REDIS_REPLY_STRING || v->len == 0) {
+        return json_null();
+    }
+
+    return json_stringn(v->str, v->len);
+}
+
+
+static int64_t
+ngx_ct_netsuite_reply_int(redisReply *v)
+{
+    int64_t  n;
+    char    *end;
+
+    if (v == NULL) {
+        return -1;
+    }
+
+    if (v->type == REDIS_REPLY_INTEGER) {
+        return v->integer;
+    }
+
+    if (v->type != REDIS_REPLY_STRING || v->len == 0) {
+        return -1;
+    }
+
+    errno = 0;
+    n = strtoll(v->str, &end, 10);
+
+    if (errno || *end != '\0' || n < 0) {
+        return -1;
+    }
+
+    return n;
+}
+
+
+static json_t *
+ngx_ct_netsuite_json_int(redisReply *v)
+{
+    int64_t  n;
+
+    n = ngx_ct_netsuite_reply_int(v);
+
+    return n < 0 ? json_null() : json_integer(n);
+}
+
+
+/* A field holding JSON text (records, last_error); kept as text if bad. */
+
+static json_t *
+ngx_ct_netsuite_json_embedded(redisReply *v)
+{
+    json_t  *j;
+
+    if (v == NULL || v->type != REDIS_REPLY_STRING || v->len == 0) {
+        return json_null();
+    }
+
+    j = json_loadb(v->str, v->len, JSON_DECODE_ANY, NULL);
+
+    return j ? j : json_stringn(v->str, v->len);
+}
+
+
+static json_t *
+ngx_ct_netsuite_json_time(int64_t ms)
+{
+    u_char     buf[sizeof("1970-01-01T00:00:00.000Z")];
+    ngx_tm_t   tm;
+
+    if (ms < 0) {
+        return json_null();
+    }
+
+    ngx_gmtime(ms / 1000, &tm);
+
+    ngx_sprintf(buf, "%4d-%02d-%02dT%02d:%02d:%02d.%03dZ%Z",
+                tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
+                (int) (ms % 1000));
+
+    return json_string((char *) buf);
+}
+
+
+/* Fields whose value is JSON text, and fields that are integers. */
+
+static const char  *ngx_ct_netsuite_json_fields[] = {
+    "records", "last_error", NULL
+};
+
+static const char  *ngx_ct_netsuite_int_fields[] = {
+    "attempts", "rv", "seq", "http", NULL
+};
+
+
+static ngx_uint_t
+ngx_ct_netsuite_in(const char **names, const char *name, size_t len)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; names[i]; i++) {
+        if (ngx_strlen(names[i]) == len
+            && ngx_strncmp(names[i], name, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Copies a flat field/value reply into obj, typed: JSON text parsed,
+ * counters as integers, the rest as strings.  Unknown fields pass through
+ * so that a newer worker's additions show up; "payload" never does here.
+ */
+
+static void
+ngx_ct_netsuite_json_fields_copy(json_t *obj, redisReply *flat)
+{
+    size_t       i;
+    json_t      *v;
+    redisReply  *k, *val;
+
+    for (i = 0; i + 1 < flat->elements; i += 2) {
+        k = flat->element[i];
+        val = flat->element[i + 1];
+
+        if (k->type != REDIS_REPLY_STRING
+            || (k->len == 7 && ngx_strncmp(k->str, "payload", 7) == 0)
+            || (k->len == 10 && ngx_strncmp(k->str, "updated_at", 10) == 0))
+        {
+            continue;
+        }
+
+        if (ngx_ct_netsuite_in(ngx_ct_netsuite_json_fields, k->str, k->len))
+        {
+            v = ngx_ct_netsuite_json_embedded(val);
+
+        } else if (ngx_ct_netsuite_in(ngx_ct_netsuite_int_fields, k->str,
+                                      k->len))
+        {
+            v = ngx_ct_netsuite_json_int(val);
+
+        } else {
+            v = ngx_ct_netsuite_json_str(val);
+        }
+
+        json_object_setn_new(obj, k->str, k->len, v);
+    }
+}
+
+
+/* --- NetSuite links -------------------------------------------------------- */
+
+/*
+ * ct_netsuite_status_link [TYPE] URL: $type, $id and $external_id in URL
+ * are replaced by the record's values, URL-escaped.  A template for the
+ * record's type wins over the one without a type.
+ */
+
+static ngx_str_t *
+ngx_ct_netsuite_link_template(ngx_array_t *links, const char *type)
+{
+    ngx_uint_t     i;
+    ngx_str_t     *fallback;
+    ngx_keyval_t  *kv;
+
+    kv = links->elts;
+    fallback = NULL;
+
+    for (i = 0; i < links->nelts; i++) {
+        if (kv[i].key.len == 0) {
+            fallback = &kv[i].value;
+
+        } else if (kv[i].key.len == ngx_strlen(type)
+                   && ngx_strncmp(kv[i].key.data, type, kv[i].key.len) == 0)
+        {
+            return &kv[i].value;
+        }
+    }
+
+    return fallback;
+}
+
+
+static u_char *
+ngx_ct_netsuite_link_value(u_char *p, const char *s)
+{
+    size_t  len;
+
+    len = ngx_strlen(s);
+
+    if (p == NULL) {
+        /* sizing pass */
+        return (u_char *) (len + 2 * ngx_escape_uri(NULL, (u_char *) s, len,
+                                                    NGX_ESCAPE_ARGS));
+    }
+
+    return (u_char *) ngx_escape_uri(p, (u_char *) s, len, NGX_ESCAPE_ARGS);
+}
+
+
+/* With p == NULL returns the length instead of writing. */
+
+static size_t
+ngx_ct_netsuite_link_render(u_char *p, ngx_str_t *tpl, const char **vals)
+{
+    static const char  *names[] = { "$external_id", "$type", "$id", NULL };
+
+    u_char      *s, *end, *start;
+    size_t       len, n;
+    ngx_uint_t   i;
+
+    start = p;
+    len = 0;
+    s = tpl->data;
+    end = s + tpl->len;
+
+    while (s < end) {
+        for (i = 0; names[i]; i++) {
+            n = ngx_strlen(names[i]);
+
+            if ((size_t) (end - s) >= n && ngx_strncmp(s, names[i], n) == 0) {
+                break;
+            }
+        }
+
+        if (names[i] == NULL) {
+            if (p) {
+                *p++ = *s;
+            }
+
+            len++;
+            s++;
+            continue;
+        }
+
+        s += ngx_strlen(names[i]);
+
+        if (p) {
+            p = ngx_ct_netsuite_link_value(p, vals[i]);
+
+        } else {
+            len += (size_t) ngx_ct_netsuite_link_value(NULL, vals[i]);
+        }
+    }
+
+    return p ? (size_t) (p - start) : len;
+}
+
+
+/* A string or integer member as text; buf holds a converted integer. */
+
+static const char *
+ngx_ct_netsuite_json_text(json_t *obj, const char *key, u_char *buf)
+{
+    json_t  *v;
+
+    v = json_object_get(obj, key);
+
+    if (json_is_string(v)) {
+        return json_string_value(v);
+    }
+
+    if (json_is_integer(v)) {
+        ngx_sprintf(buf, "%L%Z", (int64_t) json_integer_value(v));
+        return (char *) buf;
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_ct_netsuite_status_links(ngx_http_request_t *r, json_t *records)
+{
+    u_char                      *p, num[3][NGX_INT64_LEN + 1];
+    size_t                       i, len;
+    json_t                      *rec;
+    ngx_str_t                   *tpl;
+    const char                  *vals[3];
+    ngx_ct_netsuite_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
+
+    if (lcf->status_links == NULL || !json_is_array(records)) {
+        return;
+    }
+
+    json_array_foreach(records, i, rec) {
+        vals[0] = ngx_ct_netsuite_json_text(rec, "externalId", num[0]);
+        vals[1] = ngx_ct_netsuite_json_text(rec, "type", num[1]);
+        vals[2] = ngx_ct_netsuite_json_text(rec, "id", num[2]);
+
+        if (vals[1] == NULL || vals[2] == NULL) {
+            continue;
+        }
+
+        if (vals[0] == NULL) {
+            vals[0] = "";
+        }
+
+        tpl = ngx_ct_netsuite_link_template(lcf->status_links, vals[1]);
+        if (tpl == NULL) {
+            continue;
+        }
+
+        len = ngx_ct_netsuite_link_render(NULL, tpl, vals);
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            continue;
+        }
+
+        len = ngx_ct_netsuite_link_render(p, tpl, vals);
+
+        json_object_set_new(rec, "link", json_stringn((char *) p, len));
+    }
+}
+
+
+/* --- orders and payments --------------------------------------------------- */
+
+static json_t *
+ngx_ct_netsuite_status_audit(redisReply *audit)
+{
+    size_t       i;
+    json_t      *list, *e;
+    redisReply  *entry;
+
+    list = json_array();
+
+    for (i = 0; i < audit->elements; i++) {
+        entry = audit->element[i];
+
+        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
+            || entry->element[0]->type != REDIS_REPLY_STRING
+            || entry->element[1]->type != REDIS_REPLY_ARRAY)
+        {
+            continue;
+        }
+
+        e = json_object();
+        json_object_set_new(e, "entry",
+                            ngx_ct_netsuite_json_str(entry->element[0]));
+        ngx_ct_netsuite_json_fields_copy(e, entry->element[1]);
+        json_array_append_new(list, e);
+    }
+
+    return list;
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_resource_done(ngx_http_request_t *r,
+    redisReply **replies, ngx_uint_t n, void *data)
+{
+    ngx_ct_netsuite_view_t  *v = data;
+
+    int64_t      updated;
+    json_t      *view;
+    redisReply  *hash, *audit;
+
+    hash = replies[0];
+    audit = replies[1];
+
+    if (hash == NULL || audit == NULL) {
+        return ngx_ct_netsuite_status_unavailable(r);
+    }
+
+    if (hash->type != REDIS_REPLY_ARRAY) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ct_netsuite: status hash of %V %V: %s", &v->rtype,
+                      &v->id, hash->str ? hash->str : "not a hash");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (hash->elements == 0) {
+        return ngx_ct_netsuite_status_error(r, NGX_HTTP_NOT_FOUND,
+                                            "not_found", &v->id,
+                                            "no status for this id");
+    }
+
+    updated = ngx_ct_netsuite_reply_int(
+                  ngx_ct_netsuite_reply_field(hash, "updated_at"));
+
+    view = json_object();
+    if (view == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json_object_set_new(view, "resource",
+                        json_stringn((char *) v->rtype.data, v->rtype.len));
+    json_object_set_new(view, "id",
+                        json_stringn((char *) v->id.data, v->id.len));
+
+    ngx_ct_netsuite_json_fields_copy(view, hash);
+
+    json_object_set_new(view, "updated_at",
+                        ngx_ct_netsuite_json_time(updated));
+    json_object_set_new(view, "updated_at_ms",
+                        updated < 0 ? json_null() : json_integer(updated));
+
+    ngx_ct_netsuite_status_links(r, json_object_get(view, "records"));
+
+    /* a missing trail (wrong type, trimmed away) is an empty trail */
+    json_object_set_new(view, "audit",
+                        audit->type == REDIS_REPLY_ARRAY
+                        ? ngx_ct_netsuite_status_audit(audit)
+                        : json_array());
+
+    return ngx_ct_netsuite_status_send(r, view, updated);
+}
+
+
+/* Starts a batch: NGX_DONE, or the status of an answer already sent. */
+
+static ngx_int_t
+ngx_ct_netsuite_status_run(ngx_http_request_t *r, ngx_ct_netsuite_cmd_t *cmds,
+    ngx_uint_t n, ngx_ct_netsuite_query_done_pt done, void *data)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_ct_netsuite_query(r, cmds, n, done, data);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_ct_netsuite_status_unavailable(r);
+    }
+
+    if (rc != NGX_DONE) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_resource(ngx_http_request_t *r,
+    ngx_ct_netsuite_view_t *v)
+{
+    ngx_str_t                   *prefix;
+    ngx_ct_netsuite_cmd_t       *cmds;
+    ngx_ct_netsuite_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
+    prefix = &lcf->stream->prefix;
+
+    cmds = ngx_pcalloc(r->pool, 2 * sizeof(ngx_ct_netsuite_cmd_t));
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_ct_netsuite_cmd_arg(&cmds[0], "HGETALL");
+    ngx_ct_netsuite_cmd_arg(&cmds[1], "XREVRANGE");
+
+    if (ngx_ct_netsuite_cmd_fmt(r->pool, &cmds[0], "%V:status:%V:%V",
+                                prefix, &v->rtype, &v->id)
+        != NGX_OK
+        || ngx_ct_netsuite_cmd_fmt(r->pool, &cmds[1], "%V:audit:%V:%V",
+                                   prefix, &v->rtype, &v->id)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_ct_netsuite_cmd_arg(&cmds[1], "+");
+    ngx_ct_netsuite_cmd_arg(&cmds[1], "-");
+    ngx_ct_netsuite_cmd_arg(&cmds[1], "COUNT");
+    ngx_ct_netsuite_cmd_arg(&cmds[1], NGX_CT_NETSUITE_AUDIT_COUNT);
+
+    return ngx_ct_netsuite_status_run(r, cmds, 2,
+                                      ngx_ct_netsuite_status_resource_done, v);
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_number_done(ngx_http_request_t *r,
+    redisReply **replies, ngx_uint_t n, void *data)
+{
+    ngx_ct_netsuite_view_t  *v = data;
+
+    ngx_int_t    rc;
+    ngx_str_t    id;
+    redisReply  *idx;
+
+    idx = replies[0];
+
+    if (idx == NULL) {
+        return ngx_ct_netsuite_status_unavailable(r);
+    }
+
+    if (idx->type == REDIS_REPLY_NIL) {
+        return ngx_ct_netsuite_status_error(r, NGX_HTTP_NOT_FOUND,
+                                            "not_found", &v->id,
+                                            "no order with this number");
+    }
+
+    id.data = (u_char *) idx->str;
+    id.len = idx->type == REDIS_REPLY_STRING ? idx->len : 0;
+
+    rc = ngx_ct_netsuite_status_uuid(r, &id, &v->id);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ct_netsuite: order number index of \"%V\" holds no "
+                      "order id", &v->id);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_ct_netsuite_status_resource(r, v);
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_number(ngx_http_request_t *r,
+    ngx_ct_netsuite_view_t *v)
+{
+    ngx_ct_netsuite_cmd_t       *cmd;
+    ngx_ct_netsuite_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
+
+    cmd = ngx_pcalloc(r->pool, sizeof(ngx_ct_netsuite_cmd_t));
+    if (cmd == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_ct_netsuite_cmd_arg(cmd, "GET");
+
+    if (ngx_ct_netsuite_cmd_fmt(r->pool, cmd, "%V:idx:order-number:%V",
+                                &lcf->stream->prefix, &v->id)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_ct_netsuite_status_run(r, cmd, 1,
+                                      ngx_ct_netsuite_status_number_done, v);
+}
+
+
+/* --- events ---------------------------------------------------------------- */
+
+static ngx_int_t
+ngx_ct_netsuite_status_event_send(ngx_http_request_t *r,
+    ngx_ct_netsuite_view_t *v, redisReply *fields)
+{
+    int64_t                      updated, rx;
+    json_t                      *view, *stream;
+    redisReply                  *hash;
+    ngx_ct_netsuite_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
+    hash = v->hash;
+
+    view = json_object();
+    if (view == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json_object_set_new(view, "id",
+                        json_stringn((char *) v->id.data, v->id.len));
+
+    if (hash->elements) {
+        ngx_ct_netsuite_json_fields_copy(view, hash);
+        updated = ngx_ct_netsuite_reply_int(
+                      ngx_ct_netsuite_reply_field(hash, "updated_at"));
+
+    } else {
+        /* appended by the module, not picked up by a worker yet */
+        json_object_set_new(view, "state", json_string("received"));
+        json_object_set_new(view, "resource", ngx_ct_netsuite_json_str(
+                            ngx_ct_netsuite_reply_field(fields, "resource")));
+        json_object_set_new(view, "type", ngx_ct_netsuite_json_str(
+                            ngx_ct_netsuite_reply_field(fields, "type")));
+        updated = -1;
+    }
+
+    rx = ngx_ct_netsuite_reply_int(ngx_ct_netsuite_reply_field(fields, "rx"));
+
+    if (updated < 0) {
+        updated = rx;
+    }
+
+    json_object_set_new(view, "updated_at",
+                        ngx_ct_netsuite_json_time(updated));
+    json_object_set_new(view, "updated_at_ms",
+                        updated < 0 ? json_null() : json_integer(updated));
+
+    if (v->entry.len) {
+        stream = json_object();
+        json_object_set_new(stream, "shard", json_integer(v->shard));
+        json_object_set_new(stream, "entry",
+                            json_stringn((char *) v->entry.data,
+                                         v->entry.len));
+        json_object_set_new(stream, "src", ngx_ct_netsuite_json_str(
+                            ngx_ct_netsuite_reply_field(fields, "src")));
+        json_object_set_new(stream, "received_at",
+                            ngx_ct_netsuite_json_time(rx));
+
+        if (lcf->status_payloads) {
+            json_object_set_new(stream, "payload",
+                                ngx_ct_netsuite_json_embedded(
+                                    ngx_ct_netsuite_reply_field(fields,
+                                                                "payload")));
+        }
+
+        json_object_set_new(view, "stream", stream);
+
+    } else {
+        json_object_set_new(view, "stream", json_null());
+    }
+
+    return ngx_ct_netsuite_status_send(r, view, updated);
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_entry_done(ngx_http_request_t *r,
+    redisReply **replies, ngx_uint_t n, void *data)
+{
+    redisReply  *range, *fields;
+
+    range = replies[0];
+
+    if (range == NULL) {
+        return ngx_ct_netsuite_status_unavailable(r);
+    }
+
+    fields = NULL;
+
+    /* XRANGE id id: one entry {id, fields}, none once trimmed */
+    if (range->type == REDIS_REPLY_ARRAY && range->elements == 1
+        && range->element[0]->type == REDIS_REPLY_ARRAY
+        && range->element[0]->elements == 2)
+    {
+        fields = range->element[0]->element[1];
+    }
+
+    return ngx_ct_netsuite_status_event_send(r, data, fields);
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_event_done(ngx_http_request_t *r,
+    redisReply **replies, ngx_uint_t n, void *data)
+{
+    ngx_ct_netsuite_view_t  *v = data;
+
+    ngx_uint_t                   i;
+    ngx_ct_netsuite_cmd_t       *cmd;
+    ngx_ct_netsuite_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
+
+    for (i = 0; i < n; i++) {
+        if (replies[i] == NULL) {
+            return ngx_ct_netsuite_status_unavailable(r);
+        }
+    }
+
+    v->hash = replies[0];
+
+    if (v->hash->type != REDIS_REPLY_ARRAY) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 1; i < n; i++) {
+        if (replies[i]->type == REDIS_REPLY_STRING) {
+            v->shard = i - 1;
+            v->entry.data = (u_char *) replies[i]->str;
+            v->entry.len = replies[i]->len;
+            break;
+        }
+    }
+
+    if (v->entry.len == 0) {
+        if (v->hash->elements == 0) {
+            return ngx_ct_netsuite_status_error(r, NGX_HTTP_NOT_FOUND,
+                                                "not_found", &v->id,
+                                                "no status for this event");
+        }
+
+        /* processed, and the dedup window is over */
+        return ngx_ct_netsuite_status_event_send(r, v, NULL);
+    }
+
+    cmd = ngx_pcalloc(r->pool, sizeof(ngx_ct_netsuite_cmd_t));
+    if (cmd == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_ct_netsuite_cmd_arg(cmd, "XRANGE");
+
+    if (ngx_ct_netsuite_cmd_fmt(r->pool, cmd, "%V:{%ui}:events",
+                                &lcf->stream->prefix, v->shard)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_ct_netsuite_cmd_arg(cmd, (char *) v->entry.data);
+    ngx_ct_netsuite_cmd_arg(cmd, (char *) v->entry.data);
+
+    return ngx_ct_netsuite_status_run(r, cmd, 1,
+                                      ngx_ct_netsuite_status_entry_done, v);
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_event(ngx_http_request_t *r, ngx_ct_netsuite_view_t *v)
+{
+    ngx_str_t                   *prefix;
+    ngx_uint_t                   i, n;
+    ngx_ct_netsuite_cmd_t       *cmds;
+    ngx_ct_netsuite_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
+    prefix = &lcf->stream->prefix;
+    n = lcf->stream->shards + 1;
+
+    cmds = ngx_pcalloc(r->pool, n * sizeof(ngx_ct_netsuite_cmd_t));
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_ct_netsuite_cmd_arg(&cmds[0], "HGETALL");
+
+    if (ngx_ct_netsuite_cmd_fmt(r->pool, &cmds[0], "%V:status:event:%V",
+                                prefix, &v->id)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 1; i < n; i++) {
+        ngx_ct_netsuite_cmd_arg(&cmds[i], "GET");
+
+        if (ngx_ct_netsuite_cmd_fmt(r->pool, &cmds[i], "%V:{%ui}:seen:%V",
+                                    prefix, i - 1, &v->id)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_ct_netsuite_status_run(r, cmds, n,
+                                      ngx_ct_netsuite_status_event_done, v);
+}
+
+
+/* --- pipeline summary ------------------------------------------------------ */
+
+ngx_ct_netsuite_cmd_t *
+ngx_ct_netsuite_pipeline_cmds(ngx_http_request_t *r, ngx_uint_t *n)
+{
+    ngx_str_t                   *prefix;
+    ngx_uint_t                   i, shards;
+    ngx_ct_netsuite_cmd_t       *cmds, *c;
+    ngx_ct_netsuite_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
+    prefix = &lcf->stream->prefix;
+    shards = lcf->stream->shards;
+
+    /* per shard XLEN, XPENDING, XINFO GROUPS; then XLEN of the DLQ */
+    *n = 3 * shards + 1;
+
+    cmds = ngx_pcalloc(r->pool, *n * sizeof(ngx_ct_netsuite_cmd_t));
+    if (cmds == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < shards; i++) {
+        c = &cmds[3 * i];
+
+        ngx_ct_netsuite_cmd_arg(&c[0], "XLEN");
+        ngx_ct_netsuite_cmd_arg(&c[1], "XPENDING");
+        ngx_ct_netsuite_cmd_arg(&c[2], "XINFO");
+        ngx_ct_netsuite_cmd_arg(&c[2], "GROUPS");
+
+        if (ngx_ct_netsuite_cmd_fmt(r->pool, &c[0], "%V:{%ui}:events",
+                                    prefix, i)
+            != NGX_OK)
+        {
+            return NULL;
+        }
+
+        /* the key was formatted once: the same bytes serve all three */
+        c[1].argv[1] = c[0].argv[1];
+        c[1].lens[1] = c[0].lens[1];
+        c[1].argc = 2;
+        c[2].argv[2] = c[0].argv[1];
+        c[2].lens[2] = c[0].lens[1];
+        c[2].argc = 3;
+
+        ngx_ct_netsuite_cmd_arg(&c[1], NGX_CT_NETSUITE_GROUP);
+    }
+
+    c = &cmds[*n - 1];
+    ngx_ct_netsuite_cmd_arg(c, "XLEN");
+
+    if (ngx_ct_netsuite_cmd_fmt(r->pool, c, "%V:dlq", prefix) != NGX_OK) {
+        return NULL;
+    }
+
+    return cmds;
+}
+
+
+static void
+ngx_ct_netsuite_pipeline_group(ngx_ct_netsuite_shard_t *sh,
+    redisReply *groups)
+{
+    size_t       i;
+    redisReply  *g, *name;
+
+    if (groups->type != REDIS_REPLY_ARRAY) {
+        /* no stream yet */
+        return;
+    }
+
+    for (i = 0; i < groups->elements; i++) {
+        g = groups->element[i];
+        name = ngx_ct_netsuite_reply_field(g, "name");
+
+        if (name == NULL || name->type != REDIS_REPLY_STRING
+            || ngx_strcmp(name->str, NGX_CT_NETSUITE_GROUP) != 0)
+        {
+            continue;
+        }
+
+        sh->consumers = ngx_ct_netsuite_reply_int(
+                            ngx_ct_netsuite_reply_field(g, "consumers"));
+        sh->entries_read = ngx_ct_netsuite_reply_int(
+                               ngx_ct_netsuite_reply_field(g, "entries-read"));
+        sh->lag = ngx_ct_netsuite_reply_int(
+                      ngx_ct_netsuite_reply_field(g, "lag"));
+
+        /* Redis 7 leaves lag nil after deletions; entries-read remains */
+        if (sh->lag < 0 && sh->entries_read >= 0 && sh->length >= 0) {
+            sh->lag = ngx_max(sh->length - sh->entries_read, 0);
+        }
+
+        return;
+    }
+}
+
+
+static void
+ngx_ct_netsuite_pipeline_pending(ngx_ct_netsuite_shard_t *sh,
+    redisReply *pending)
+{
+    redisReply  *oldest;
+
+    /* NOGROUP, or no stream: nothing is pending */
+    sh->pending = 0;
+
+    if (pending->type != REDIS_REPLY_ARRAY || pending->elements < 2
+        || pending->element[0]->type != REDIS_REPLY_INTEGER)
+    {
+        return;
+    }
+
+    sh->pending = pending->element[0]->integer;
+    oldest = pending->element[1];
+
+    if (oldest->type == REDIS_REPLY_STRING) {
+        sh->oldest.data = (u_char *) oldest->str;
+        sh->oldest.len = oldest->len;
+        /* an entry id is "<ms>-<seq>" */
+        sh->oldest_ms = strtoll(oldest->str, NULL, 10);
+    }
+}
+
+
+ngx_int_t
+ngx_ct_netsuite_pipeline_parse(ngx_http_request_t *r, redisReply **replies,
+    ngx_uint_t n, ngx_ct_netsuite_pipeline_t *pl)
+{
+    ngx_uint_t                i;
+    redisReply              **rp;
+    ngx_ct_netsuite_shard_t  *sh;
+
+    for (i = 0; i < n; i++) {
+        if (replies[i] == NULL) {
+            return NGX_DECLINED;
+        }
+    }
+
+    pl->nshards = (n - 1) / 3;
+    pl->shards = ngx_palloc(r->pool,
+                            pl->nshards * sizeof(ngx_ct_netsuite_shard_t));
+    if (pl->shards == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < pl->nshards; i++) {
+        sh = &pl->shards[i];
+        rp = &replies[3 * i];
+
+        sh->lag = -1;
+        sh->entries_read = -1;
+        sh->consumers = -1;
+        sh->oldest_ms = -1;
+        ngx_str_null(&sh->oldest);
+
+        sh->length = rp[0]->type == REDIS_REPLY_INTEGER ? rp[0]->integer : 0;
+
+        ngx_ct_netsuite_pipeline_pending(sh, rp[1]);
+        ngx_ct_netsuite_pipeline_group(sh, rp[2]);
+    }
+
+    pl->dlq = replies[n - 1]->type == REDIS_REPLY_INTEGER
+              ? replies[n - 1]->integer : 0;
+
+    return NGX_OK;
+}
+
+
+static json_t *
+ngx_ct_netsuite_json_known(int64_t v)
+{
+    return v < 0 ? json_null() : json_integer(v);
+}
+
+
+static json_t *
+ngx_ct_netsuite_status_ingest(ngx_http_request_t *r)
+{
+    ngx_uint_t                    ch, res, i;
+    json_t                       *ingest, *deliveries, *by, *failures;
+    ngx_atomic_uint_t             total;
+    ngx_ct_netsuite_metrics_t    *m;
+    ngx_ct_netsuite_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_ct_netsuite_module);
+
+    m = ngx_ct_netsuite_metrics_get(rmcf);
+    if (m == NULL) {
+        return json_null();
+    }
+
+    ingest = json_object();
+    deliveries = json_object();
+    failures = json_object();
+
+    /* channels with traffic only; every result of such a channel */
+    for (ch = 0; ch < NGX_CT_NETSUITE_CHANNELS; ch++) {
+        total = 0;
+
+        for (res = 0; res < NGX_CT_NETSUITE_RESULTS; res++) {
+            total += m->deliveries[ch][res];
+        }
+
+        if (total == 0) {
+            continue;
+        }
+
+        by = json_object();
+
+        for (res = 0; res < NGX_CT_NETSUITE_RESULTS; res++) {
+            json_object_set_new(by,
+                (char *) ngx_ct_netsuite_metrics_results[res].data,
+                json_integer(m->deliveries[ch][res]));
+        }
+
+        json_object_set_new(deliveries,
+                            (char *) ngx_ct_netsuite_metrics_channels[ch].data,
+                            by);
+    }
+
+    for (i = 0; i < NGX_CT_NETSUITE_REASONS; i++) {
+        json_object_set_new(failures,
+                            (char *) ngx_ct_netsuite_metrics_reasons[i].data,
+                            json_integer(m->signature_failures[i]));
+    }
+
+    json_object_set_new(ingest, "deliveries", deliveries);
+    json_object_set_new(ingest, "signature_failures", failures);
+    json_object_set_new(ingest, "received_bytes",
+                        json_integer(m->received_bytes));
+    json_object_set_new(ingest, "redis_errors",
+                        json_integer(m->redis_errors));
+
+    return ingest;
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_summary_done(ngx_http_request_t *r,
+    redisReply **replies, ngx_uint_t n, void *data)
+{
+    int64_t                      now, length, pending, lag;
+    json_t                      *view, *list, *s;
+    ngx_uint_t                   i;
+    ngx_time_t                  *tp;
+    ngx_ct_netsuite_shard_t     *sh;
+    ngx_ct_netsuite_pipeline_t   pl;
+    ngx_ct_netsuite_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
+
+    if (ngx_ct_netsuite_pipeline_parse(r, replies, n, &pl) != NGX_OK) {
+        return ngx_ct_netsuite_status_unavailable(r);
+    }
+
+    tp = ngx_timeofday();
+    now = (int64_t) tp->sec * 1000 + tp->msec;
+
+    view = json_object();
+    list = json_array();
+    length = pending = lag = 0;
+
+    for (i = 0; i < pl.nshards; i++) {
+        sh = &pl.shards[i];
+
+        s = json_object();
+        json_object_set_new(s, "shard", json_integer(i));
+        json_object_set_new(s, "length", json_integer(sh->length));
+        json_object_set_new(s, "pending", json_integer(sh->pending));
+        json_object_set_new(s, "lag", ngx_ct_netsuite_json_known(sh->lag));
+        json_object_set_new(s, "entries_read",
+                            ngx_ct_netsuite_json_known(sh->entries_read));
+        json_object_set_new(s, "consumers",
+                            ngx_ct_netsuite_json_known(sh->consumers));
+        json_object_set_new(s, "oldest_pending",
+                            sh->oldest.len
+                            ? json_stringn((char *) sh->oldest.data,
+                                           sh->oldest.len)
+                            : json_null());
+        json_object_set_new(s, "oldest_pending_age_ms",
+                            sh->oldest_ms < 0 ? json_null()
+                            : json_integer(ngx_max(now - sh->oldest_ms, 0)));
+        json_array_append_new(list, s);
+
+        length += sh->length;
+        pending += sh->pending;
+        lag += ngx_max(sh->lag, 0);
+    }
+
+    json_object_set_new(view, "prefix",
+                        json_stringn((char *) lcf->stream->prefix.data,
+                                     lcf->stream->prefix.len));
+    json_object_set_new(view, "group", json_string(NGX_CT_NETSUITE_GROUP));
+    json_object_set_new(view, "time", ngx_ct_netsuite_json_time(now));
+    json_object_set_new(view, "shards", list);
+
+    s = json_object();
+    json_object_set_new(s, "length", json_integer(length));
+    json_object_set_new(s, "pending", json_integer(pending));
+    json_object_set_new(s, "lag", json_integer(lag));
+    json_object_set_new(view, "total", s);
+
+    s = json_object();
+    json_object_set_new(s, "length", json_integer(pl.dlq));
+    json_object_set_new(view, "dlq", s);
+
+    json_object_set_new(view, "ingest", ngx_ct_netsuite_status_ingest(r));
+
+    /* changes all the time: no validators */
+    return ngx_ct_netsuite_status_send(r, view, -1);
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_summary(ngx_http_request_t *r)
+{
+    ngx_uint_t              n;
+    ngx_ct_netsuite_cmd_t  *cmds;
+
+    cmds = ngx_ct_netsuite_pipeline_cmds(r, &n);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_ct_netsuite_status_run(r, cmds, n,
+                                      ngx_ct_netsuite_status_summary_done,
+                                      NULL);
+}
+
+
+/* --- routing --------------------------------------------------------------- */
+
+static ngx_uint_t
+ngx_ct_netsuite_status_prefix(ngx_str_t *path, const char *prefix)
+{
+    size_t  len;
+
+    len = ngx_strlen(prefix);
+
+    if (path->len < len || ngx_strncmp(path->data, prefix, len) != 0) {
+        return 0;
+    }
+
+    path->data += len;
+    path->len -= len;
+
+    return 1;
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_bad(ngx_http_request_t *r, const char *error)
+{
+    return ngx_ct_netsuite_status_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "malformed", NULL, error);
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_route(ngx_http_request_t *r, ngx_str_t *path)
+{
+    ngx_int_t                rc;
+    ngx_ct_netsuite_view_t  *v;
+
+    if (path->len == 0) {
+        return ngx_ct_netsuite_status_summary(r);
+    }
+
+    v = ngx_pcalloc(r->pool, sizeof(ngx_ct_netsuite_view_t));
+    if (v == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_set(&v->rtype, "order");
+
+    if (ngx_ct_netsuite_status_prefix(path, "orders/by-number/")) {
+        if (ngx_ct_netsuite_status_token_id(path, NGX_CT_NETSUITE_NUMBER_MAX)
+            != NGX_OK)
+        {
+            return ngx_ct_netsuite_status_bad(r, "invalid order number");
+        }
+
+        v->id = *path;
+        return ngx_ct_netsuite_status_number(r, v);
+    }
+
+    if (ngx_ct_netsuite_status_prefix(path, "events/")) {
+        if (ngx_ct_netsuite_status_token_id(path, CTNS_EVENT_ID_LEN - 1)
+            != NGX_OK)
+        {
+            return ngx_ct_netsuite_status_bad(r, "invalid message id");
+        }
+
+        v->id = *path;
+        return ngx_ct_netsuite_status_event(r, v);
+    }
+
+    if (!ngx_ct_netsuite_status_prefix(path, "orders/")) {
+
+        if (!ngx_ct_netsuite_status_prefix(path, "payments/")) {
+            return ngx_ct_netsuite_status_error(r, NGX_HTTP_NOT_FOUND,
+                                                "not_found", NULL,
+                                                "no such status view");
+        }
+
+        ngx_str_set(&v->rtype, "payment");
+    }
+
+    rc = ngx_ct_netsuite_status_uuid(r, path, &v->id);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_ct_netsuite_status_bad(r, "the id is not a UUID");
+    }
+
+    return ngx_ct_netsuite_status_resource(r, v);
+}
+
+
+ngx_int_t
+ngx_ct_netsuite_status_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                  path;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    rc = ngx_ct_netsuite_status_access(r);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    /* the view is the part of the URI after the location's prefix */
+    path = r->uri;
+
+    if (path.len >= clcf->name.len
+        && ngx_strncmp(path.data, clcf->name.data, clcf->name.len) == 0)
+    {
+        path.data += clcf->name.len;
+        path.len -= clcf->name.len;
+    }
+
+    while (path.len && path.data[0] == '/') {
+        path.data++;
+        path.len--;
+    }
+
+    rc = ngx_ct_netsuite_status_route(r, &path);
+
+    if (rc == NGX_DONE) {
+        /* a Redis reply finalizes the request */
+        r->main->count++;
+    }
+
+    return rc;
+}
+
+
+/* --- directives ------------------------------------------------------------ */
+
+static ngx_int_t
+ngx_ct_netsuite_status_token_arg(ngx_conf_t *cf,
+    ngx_ct_netsuite_secrets_t *tokens, const char *kind, ngx_str_t *value)
+{
+    ngx_str_t  arg;
+
+    arg.len = ngx_strlen(kind) + value->len;
+    arg.data = ngx_pnalloc(cf->pool, arg.len);
+    if (arg.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(arg.data, kind, ngx_strlen(kind)), value->data,
+               value->len);
+
+    return ngx_ct_netsuite_secrets_parse(cf, tokens, &arg);
+}
+
+
+/*
+ * ct_netsuite_status_token file=PATH | VALUE ...: one token per non-empty
+ * line of each file, or a value that may hold variables; several at once
+ * for rotation.  The webhook's secrets code reads and keeps them.
+ */
+
+char *
+ngx_ct_netsuite_status_token_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_ct_netsuite_loc_conf_t  *lcf = conf;
+
+    ngx_int_t                   rc;
+    ngx_str_t                  *value, v;
+    ngx_uint_t                  i;
+    ngx_ct_netsuite_secrets_t  *tokens;
+
+    if (lcf->status_token != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    tokens = ngx_pcalloc(cf->pool, sizeof(ngx_ct_netsuite_secrets_t));
+    if (tokens == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_ct_netsuite_arg_value(&value[i], "file", &v)) {
+            rc = ngx_ct_netsuite_status_token_arg(cf, tokens, "secret_file=",
+                                                  &v);
+
+        } else {
+            rc = ngx_ct_netsuite_status_token_arg(cf, tokens, "secret=",
+                                                  &value[i]);
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (tokens->values->nelts + tokens->complex->nelts == 0) {
+        return "has no token (the files hold only comments)";
+    }
+
+    lcf->status_token = tokens;
+
+    return NGX_CONF_OK;
+}
+
+
+/* ct_netsuite_status_link [TYPE] URL */
+
+char *
+ngx_ct_netsuite_status_link_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_ct_netsuite_loc_conf_t  *lcf = conf;
+
+    ngx_str_t     *value, *url;
+    ngx_keyval_t  *kv;
+
+    value = cf->args->elts;
+    url = &value[cf->args->nelts - 1];
+
+    if (ngx_strncmp(url->data, "https://", 8) != 0
+        && ngx_strncmp(url->data, "http://", 7) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "ct_netsuite_status_link \"%V\" is not an http "
+                           "or https URL", url);
+        return NGX_CONF_ERROR;
+    }
+
+    if (lcf->status_links == NGX_CONF_UNSET_PTR) {
+        lcf->status_links = ngx_array_create(cf->pool, 2,
+                                             sizeof(ngx_keyval_t));
+        if (lcf->status_links == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    kv = ngx_array_push(lcf->status_links);
+    if (kv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_str_null(&kv->key);
+
+    if (cf->args->nelts == 3) {
+        kv->key = value[1];
+    }
+
+    kv->value = *url;
+
+    return NGX_CONF_OK;
+}
