@@ -10,6 +10,7 @@
 
 #include <openssl/pem.h>
 
+#include "ctns_batch_conf.h"
 #include "ctns_conf.h"
 #include "ctns_log.h"
 #include "ctns_nsaccount.h"
@@ -668,7 +669,8 @@ ctns_conf_load(const char *path, ctns_conf_errors_t *errs)
 
     json_object_foreach(root, key, v) {
         if (!ctns_in_list(key, ctns_own_sections)
-            && !ctns_in_list(key, ctns_map_sections))
+            && !ctns_in_list(key, ctns_map_sections)
+            && !ctns_batch_conf_section(key))
         {
             ctns_conf_error(errs, key, "unknown section");
         }
@@ -681,6 +683,7 @@ ctns_conf_load(const char *path, ctns_conf_errors_t *errs)
     ctns_conf_retry(cf, root, errs);
     ctns_conf_worker(cf, root, errs);
     ctns_conf_log(cf, root, errs);
+    ctns_batch_conf_check(root, errs);
 
     if (errs->n != before) {
         ctns_conf_free(cf);
