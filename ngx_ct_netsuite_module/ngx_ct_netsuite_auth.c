@@ -10,6 +10,9 @@
 static ngx_ct_netsuite_scheme_t  *ngx_ct_netsuite_schemes[] = {
     &ngx_ct_netsuite_auth_hmac,
     &ngx_ct_netsuite_auth_token,
+    &ngx_ct_netsuite_auth_pubsub,
+    &ngx_ct_netsuite_auth_sns,
+    &ngx_ct_netsuite_auth_eventgrid,
     &ngx_ct_netsuite_auth_none,
     NULL
 };

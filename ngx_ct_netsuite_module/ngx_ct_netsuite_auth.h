@@ -81,6 +81,9 @@ ngx_int_t ngx_ct_netsuite_secrets_check(ngx_conf_t *cf,
 ngx_array_t *ngx_ct_netsuite_secrets_get(ngx_http_request_t *r,
     ngx_ct_netsuite_secrets_t *s);
 
+/* Constant-time comparison of a presented secret with a configured one. */
+ngx_int_t ngx_ct_netsuite_secret_equal(ngx_str_t *a, ngx_str_t *b);
+
 /* The value of "name=VALUE" when arg starts with name=, else NULL. */
 ngx_str_t *ngx_ct_netsuite_arg_value(ngx_str_t *arg, const char *name,
     ngx_str_t *value);
@@ -97,6 +100,9 @@ ngx_int_t ngx_ct_netsuite_header(ngx_http_request_t *r, const char *name,
 extern ngx_ct_netsuite_scheme_t  ngx_ct_netsuite_auth_none;
 extern ngx_ct_netsuite_scheme_t  ngx_ct_netsuite_auth_hmac;
 extern ngx_ct_netsuite_scheme_t  ngx_ct_netsuite_auth_token;
+extern ngx_ct_netsuite_scheme_t  ngx_ct_netsuite_auth_pubsub;
+extern ngx_ct_netsuite_scheme_t  ngx_ct_netsuite_auth_sns;
+extern ngx_ct_netsuite_scheme_t  ngx_ct_netsuite_auth_eventgrid;
 
 
 #endif /* _NGX_CT_NETSUITE_AUTH_H_INCLUDED_ */

@@ -91,8 +91,8 @@ ngx_ct_netsuite_token_create(ngx_conf_t *cf, ngx_str_t *args,
  * the lengths differ, which CRYPTO_memcmp() alone cannot.
  */
 
-static ngx_int_t
-ngx_ct_netsuite_token_equal(ngx_str_t *a, ngx_str_t *b)
+ngx_int_t
+ngx_ct_netsuite_secret_equal(ngx_str_t *a, ngx_str_t *b)
 {
     unsigned char  da[EVP_MAX_MD_SIZE], db[EVP_MAX_MD_SIZE];
 
@@ -139,7 +139,7 @@ ngx_ct_netsuite_token_verify(ngx_http_request_t *r, void *conf,
     ok = 0;
 
     for (i = 0; i < secrets->nelts; i++) {
-        ok |= ngx_ct_netsuite_token_equal(&v, &s[i]);
+        ok |= ngx_ct_netsuite_secret_equal(&v, &s[i]);
     }
 
     if (!ok) {

@@ -224,8 +224,21 @@ ngx_ct_netsuite_normalize(ngx_http_request_t *r, ngx_ct_netsuite_ctx_t *ctx,
     for (i = 0; i < ctx->payloads.nelts; i++) {
         e = &events[n];
 
-        rc = ctns_normalize((char *) p[i].data.data, p[i].data.len, &e->ev,
-                            &owned, err, sizeof(err));
+        if (p[i].control) {
+            /* not a commercetools payload: the scheme named it (SNS) */
+            ngx_cpystrn((u_char *) e->ev.id, ctx->event_id.data,
+                        ngx_min(ctx->event_id.len + 1, sizeof(e->ev.id)));
+            ngx_cpystrn((u_char *) e->ev.type, ctx->event_type.data,
+                        ngx_min(ctx->event_type.len + 1, sizeof(e->ev.type)));
+            e->ev.payload = (char *) p[i].data.data;
+            e->ev.payload_len = p[i].data.len;
+            owned = NULL;
+            rc = CTNS_NORM_OK;
+
+        } else {
+            rc = ctns_normalize((char *) p[i].data.data, p[i].data.len,
+                                &e->ev, &owned, err, sizeof(err));
+        }
 
         if (owned) {
             cln = ngx_pool_cleanup_add(r->pool, 0);
