@@ -647,6 +647,20 @@ def test_sender_duplicates_and_order(capture):
     assert len(set(ids)) == 4       # a commercetools re-publish does not
 
 
+def test_sender_drops_oversized_payloads():
+    want = jload(os.path.join(CT, "messages",
+                              "order-created-payload-not-included.json"))
+    small = json.dumps({"notificationType": "Message", "id": "m2"}).encode()
+    plan = ct_send.Sender("http://127.0.0.1:9/", "none").plan(
+        [("big", MSG), ("small", small)], max_payload=1000)
+    dropped = json.loads(plan[0]["body"])
+    assert list(dropped) == list(want)
+    assert dropped["payloadNotIncluded"] == {
+        "reason": "Payload too large.", "payloadType": "OrderCreated"}
+    assert dropped["id"] == json.loads(MSG)["id"]
+    assert plan[1]["body"] == small
+
+
 def test_sender_rate(capture):
     sender = ct_send.Sender(capture.url, "none", rate=20, concurrency=4)
     items = [("m%d" % i, b'{"id":"%d"}' % i) for i in range(11)]

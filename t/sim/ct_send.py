@@ -25,6 +25,7 @@ Importable: sign_standard_webhooks, standard_webhooks_headers, pubsub_jwt,
 pubsub_envelope, sns_string_to_sign, sns_sign, sns_notification,
 sns_confirmation, sns_body, sns_headers, eventbridge_event, cloudevent,
 eventgrid_event, eventgrid_options_handshake, eventgrid_validation,
+payload_not_included,
 build_request, post, deliver, Sender.
 """
 
@@ -328,6 +329,28 @@ def eventgrid_event(payload, event_id, time_iso, topic=DEFAULT_EG_TOPIC):
             "metadataVersion": "1"}
 
 
+# --- payloads commercetools cannot deliver whole -------------------------------
+
+KEPT_WHEN_DROPPED = ("notificationType", "projectKey", "id", "version",
+                     "sequenceNumber", "resource", "resourceVersion",
+                     "resourceUserProvidedIdentifiers", "createdAt",
+                     "lastModifiedAt")
+
+
+def payload_not_included(payload, reason="Payload too large."):
+    """The Message as commercetools delivers it when the body is dropped:
+    common fields only, `payloadNotIncluded` instead of `type` and the
+    type-specific fields (shape of the spec's fixture)."""
+    out = {}
+    for k in KEPT_WHEN_DROPPED:
+        if k in payload:
+            out[k] = payload[k]
+        if k == "resourceUserProvidedIdentifiers":
+            out["payloadNotIncluded"] = {"reason": reason,
+                                         "payloadType": payload_type(payload)}
+    return out
+
+
 # --- building one request ----------------------------------------------------
 
 def _derived_id(body, salt, fmt="uuid"):
@@ -563,10 +586,16 @@ class Sender:
         self.next_slot = time.monotonic()
 
     def plan(self, items, duplicates=1, shuffle=False, reorder=0,
-             fresh_ids=False):
-        """Expands duplicates and reorders; returns the send list."""
+             fresh_ids=False, max_payload=None):
+        """Expands duplicates and reorders; returns the send list.
+        Message payloads over max_payload bytes lose their body the way
+        commercetools drops them for a destination's size limit."""
         out = []
         for idx, (name, body) in enumerate(items):
+            if max_payload and len(body) > max_payload:
+                payload = json.loads(body.decode("utf-8"))
+                if payload.get("notificationType") == "Message":
+                    body = compact(payload_not_included(payload))
             for dup in range(max(1, duplicates)):
                 salt = "%d" % dup if fresh_ids else ""
                 out.append({"name": name, "body": body, "dup": dup,
@@ -703,6 +732,10 @@ def main(argv=None):
     g.add_argument("--fresh-ids", action="store_true",
                    help="duplicates get new channel ids (a commercetools "
                    "re-publish) instead of the same ids (a redelivery)")
+    g.add_argument("--max-payload", type=int,
+                   help="drop the body of Messages larger than BYTES "
+                   "(payloadNotIncluded), as commercetools does for a "
+                   "destination's size limit (SNS/SQS/EventBridge: 262144)")
     g.add_argument("--shuffle", action="store_true")
     g.add_argument("--reorder", type=int, default=0,
                    help="move each delivery up to N places (seeded)")
@@ -791,7 +824,7 @@ def main(argv=None):
         print("ct_send: SubscriptionConfirmation -> %d" % status,
               file=sys.stderr)
     plan = sender.plan(items, a.duplicates, a.shuffle, a.reorder,
-                       a.fresh_ids)
+                       a.fresh_ids, a.max_payload)
     summary = sender.run(plan)
     if a.brief:
         del summary["results"]
