@@ -329,7 +329,7 @@ def eventgrid_event(payload, event_id, time_iso, topic=DEFAULT_EG_TOPIC):
             "metadataVersion": "1"}
 
 
-# --- payloads commercetools cannot deliver whole -------------------------------
+# --- payloads commercetools cannot deliver whole ----------------------------
 
 KEPT_WHEN_DROPPED = ("notificationType", "projectKey", "id", "version",
                      "sequenceNumber", "resource", "resourceVersion",
