@@ -441,7 +441,7 @@ ctns_conf_items(ctns_conf_ctx_t *ctx, const json_t *root)
 
     static const char  *fields[] = {
         "skus", "sku_external_id_prefix", "custom_lines", "fallback",
-        "rounding", "refund", "locale", NULL
+        "rounding", "rounding_down", "refund", "locale", NULL
     };
 
     c = ctx->conf;
@@ -458,6 +458,7 @@ ctns_conf_items(ctns_conf_ctx_t *ctx, const json_t *root)
                                   "items");
     c->fallback_item = ctns_conf_ref(ctx, items, "fallback", "items", 0);
     c->rounding_item = ctns_conf_ref(ctx, items, "rounding", "items", 0);
+    c->rounding_down = ctns_conf_ref(ctx, items, "rounding_down", "items", 0);
     c->refund_item = ctns_conf_ref(ctx, items, "refund", "items", 0);
     c->locale = ctns_conf_str(ctx, items, "locale", "items");
 

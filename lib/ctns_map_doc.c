@@ -763,13 +763,14 @@ static int
 ctns_map_doc_reconcile(ctns_map_doc_t *doc, char *err, size_t errlen)
 {
     size_t            i, k, nkeys;
-    int64_t           net, diff;
+    int64_t           net, gross, diff;
     ctns_map_key_t    keys[CTNS_MAP_MAX_KEYS];
     ctns_map_line_t  *line;
     const json_t     *item;
 
-    for (net = 0, i = 0; i < doc->nlines; i++) {
+    for (net = 0, gross = 0, i = 0; i < doc->nlines; i++) {
         net += doc->lines[i].net;
+        gross += ctns_map_line_gross(&doc->lines[i]);
     }
 
     if (ctns_map_doc_keys(doc, keys, &nkeys, doc->total - doc->total_net,
@@ -791,6 +792,13 @@ ctns_map_doc_reconcile(ctns_map_doc_t *doc, char *err, size_t errlen)
     item = json_object_get(doc->order, "discountOnTotalPrice")
            ? (doc->conf->discount_by_item ? doc->conf->discount_item : NULL)
            : (doc->conf->rounding_by_item ? doc->conf->rounding_item : NULL);
+
+    /* a charge item cannot be negative: rounding down has its own item */
+    if (item == doc->conf->rounding_item && doc->total < gross
+        && doc->conf->rounding_down)
+    {
+        item = doc->conf->rounding_down;
+    }
 
     if (item == NULL) {
         ctns_map_doc_spread(doc, doc->total_net - net, NULL);

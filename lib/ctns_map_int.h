@@ -60,6 +60,7 @@ struct ctns_map_conf_s {
     const json_t       *custom_lines;    /* object slug/key -> ref */
     const json_t       *fallback_item;
     const json_t       *rounding_item;
+    const json_t       *rounding_down;   /* negative rounding, optional */
     const json_t       *refund_item;
     const char         *locale;
 

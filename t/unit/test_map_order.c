@@ -396,6 +396,58 @@ test_variants(void)
 }
 
 
+/*
+ * Order-level tax one cent off the lines' sum (aggregate rounding): spread
+ * over the lines, or on the rounding item (up) / rounding-down item.
+ */
+static void
+test_rounding(const char *patch, int delta, size_t nlines, const char *item)
+{
+    json_t           *msg, *order, *p, *ledger;
+    char              err[512];
+    ctns_plan_t       plan;
+    ctns_map_conf_t  *conf;
+    const ctns_op_t  *so;
+    json_int_t        v;
+
+    conf = mt_conf(patch);
+    msg = mt_load("commercetools/messages/order-created.json");
+    order = json_object_get(msg, "order");
+
+    p = json_object_get(json_array_get(json_object_get(json_object_get(order,
+        "taxedPrice"), "taxPortions"), 0), "amount");
+    v = json_integer_value(json_object_get(p, "centAmount"));
+    json_object_set_new(p, "centAmount", json_integer(v + delta));
+    p = json_object_get(json_object_get(order, "taxedPrice"), "totalGross");
+    v = json_integer_value(json_object_get(p, "centAmount"));
+    json_object_set_new(p, "centAmount", json_integer(v + delta));
+
+    CHECK_INT(mt_map(conf, msg, NULL, &plan, err, sizeof(err)), CTNS_MAP_OK);
+    so = mt_op(&plan, "salesOrder", "ct-order-" ORDER_USD, CTNS_OP_UPSERT);
+    CHECK(so != NULL);
+
+    if (so) {
+        CHECK_INT(json_array_size(json_object_get(json_object_get(so->body,
+                                                  "item"), "items")),
+                  nlines);
+        if (item) {
+            CHECK_STR(ref_id(line(so, nlines - 1), "item"), item);
+            CHECK_INT(mt_amount(so->body, "item.items.2.amount", 2), 0);
+        }
+    }
+
+    ledger = json_object();
+    CHECK_INT(mt_exec(ledger, &plan), 0);
+    CHECK_INT(mt_total(ledger, "salesOrder", "ct-order-" ORDER_USD, 2),
+              12840 + delta);
+
+    json_decref(ledger);
+    ctns_plan_free(&plan);
+    json_decref(msg);
+    ctns_map_conf_free(conf);
+}
+
+
 /* events the flows do not use are acknowledged with a reason */
 static void
 test_ignored(void)
@@ -446,6 +498,10 @@ main(void)
     test_eur("{\"discounts\":{\"mode\":\"item\"}}", 4, 15109);
 
     test_jpy();
+    test_rounding(NULL, 1, 2, NULL);
+    test_rounding(NULL, -1, 2, NULL);
+    test_rounding("{\"tax\":{\"rounding\":\"item\"}}", 1, 3, "403");
+    test_rounding("{\"tax\":{\"rounding\":\"item\"}}", -1, 3, "203");
     test_payload_not_included();
     test_errors();
     test_variants();
