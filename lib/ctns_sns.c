@@ -41,7 +41,7 @@ static const char  *ctns_sns_signed[] = {
 static const char  ctns_sns_confirm_query[] = "?Action=ConfirmSubscription&";
 
 
-/* --- URLs ---------------------------------------------------------------- */
+/* --- URLs ----------------------------------------------------------------- */
 
 
 static int
@@ -251,7 +251,7 @@ ctns_sns_cert_file_name(const char *url, size_t len, char *buf)
 }
 
 
-/* --- the envelope ---------------------------------------------------------- */
+/* --- the envelope --------------------------------------------------------- */
 
 
 /* 2026-07-01T10:15:22.931Z: the fraction is optional, the zone is Z. */
@@ -531,7 +531,7 @@ ctns_sns_free(ctns_sns_msg_t *msg)
 }
 
 
-/* --- policy and signature ---------------------------------------------------- */
+/* --- policy and signature ------------------------------------------------- */
 
 
 /* arn:<partition>:sns:<region>:<account>:<topic> */
@@ -678,7 +678,7 @@ ctns_sns_verify_signature(const ctns_sns_msg_t *msg, EVP_PKEY *key,
 }
 
 
-/* --- certificates ---------------------------------------------------------- */
+/* --- certificates --------------------------------------------------------- */
 
 
 ctns_verify_rc_t

@@ -40,7 +40,7 @@ typedef enum {
 
 typedef enum {
     CTNS_SNS_URL_CERT = 0,        /* https://sns.<region>.../<name>.pem */
-    CTNS_SNS_URL_SUBSCRIBE        /* https://sns.<region>.../?Action=Confirm... */
+    CTNS_SNS_URL_SUBSCRIBE        /* https://sns.<region>.../?Action=... */
 } ctns_sns_url_kind_t;
 
 

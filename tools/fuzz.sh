@@ -2,7 +2,8 @@
 # Builds the libFuzzer harnesses of t/fuzz/ with clang (ASan + UBSan) and
 # runs each for FUZZ_SECONDS (default 10) from its seed corpus.
 #
-#   tools/fuzz.sh [NAME...]        NAME: jwt jwks sns eventgrid (default all)
+#   tools/fuzz.sh [NAME...]    NAME: jwt jwks sns eventgrid pubsub normalize
+#                              nserror map_conf settle (all)
 #
 # New inputs go to build/fuzz/corpus/NAME (the seeds in t/fuzz/corpus/NAME
 # stay untouched), crashes to build/fuzz/crashes/.  Exits non-zero on the
@@ -15,7 +16,8 @@ out=${FUZZ_BUILD:-$root/build/fuzz}
 secs=${FUZZ_SECONDS:-10}
 cc=${FUZZ_CC:-clang}
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(jwt jwks sns eventgrid)
+[ ${#names[@]} -gt 0 ] || names=(jwt jwks sns eventgrid pubsub normalize nserror map_conf
+                                 settle)
 
 command -v "$cc" >/dev/null || {
     echo "fuzz: $cc not found (tools/deps.sh installs clang)" >&2; exit 1; }

@@ -161,7 +161,7 @@ ctns_keys_sns_certs(const ctns_keys_conf_t *conf, redisContext *rc)
 }
 
 
-/* --- confirmations ---------------------------------------------------------- */
+/* --- confirmations -------------------------------------------------------- */
 
 
 static ctns_keys_rc_t
