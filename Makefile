@@ -50,7 +50,7 @@ PROGRAMS   := $(if $(WORKER_SRCS),$(BUILD)/ctns-worker) \
               $(if $(KEYS_SRCS),$(BUILD)/ctns-keys)
 
 .PHONY: all deps lib module worker unit test check pytest clean test-asan \
-        test-asan-module
+        test-asan-module deb
 
 all: module worker $(UNIT_BINS)
 
@@ -82,11 +82,11 @@ $(BUILD)/worker/%.o: worker/%.c $(WORKER_HDRS) $(LIB_HDRS)
 
 $(BUILD)/ctns-worker: $(WORKER_OBJS) $(LIBCTNS)
 	@echo "  LD      $@"
-	@$(CC) $(SANFLAGS) -o $@ $(WORKER_OBJS) $(LIBCTNS) $(LDLIBS)
+	@$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $(WORKER_OBJS) $(LIBCTNS) $(LDLIBS)
 
 $(BUILD)/ctns-keys: $(KEYS_OBJS) $(LIBCTNS)
 	@echo "  LD      $@"
-	@$(CC) $(SANFLAGS) -o $@ $(KEYS_OBJS) $(LIBCTNS) $(LDLIBS)
+	@$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $(KEYS_OBJS) $(LIBCTNS) $(LDLIBS)
 
 # --- unit tests ---------------------------------------------------------------
 
@@ -142,6 +142,10 @@ FUZZ_SECONDS ?= 10
 
 fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) $(SHELL) tools/fuzz.sh
+
+# Debian packages into build/deb/ (tools/build-deb.sh, debian/)
+deb:
+	@$(SHELL) tools/build-deb.sh $(ROOT) $(ROOT)/build/deb
 
 clean:
 	rm -rf build build-asan

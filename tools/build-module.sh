@@ -10,6 +10,9 @@
 # top-level Makefile: the target is objs/Makefile's "modules".
 #
 # With NGX_SRC: against that upstream nginx tree, configured --with-compat.
+#
+# NGX_CC_OPT and NGX_LD_OPT are added to nginx's compiler and linker options
+# (debian/rules passes dpkg-buildflags' hardening flags).
 
 set -euo pipefail
 
@@ -17,6 +20,8 @@ repo=$1
 out=$2
 build=${NGX_BUILD:?}
 san=${SANFLAGS:-}
+extra_cc="$san ${NGX_CC_OPT:-}"
+extra_ld="$san ${NGX_LD_OPT:-}"
 
 mkdir -p "$build"
 
@@ -50,23 +55,23 @@ else
 fi
 
 stamp=$tree/.ctns-configure
-want=$(printf '%s\n' "$san" "${flags[*]}" "$(cat "$repo/config")" \
+want=$(printf '%s\n' "$extra_cc" "$extra_ld" "${flags[*]}" "$(cat "$repo/config")" \
        "$(ls "$repo"/ngx_ct_netsuite_module/*.[ch] "$repo"/lib/*.[ch] 2>/dev/null)")
 
 cd "$tree"
 
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "build-module: configuring nginx in $tree" >&2
-    ccopt=(--with-cc-opt="-I$repo/lib $san")
+    ccopt=(--with-cc-opt="-I$repo/lib $extra_cc")
     ldopt=()
-    [ -n "$san" ] && ldopt=(--with-ld-opt="$san")
+    [ -n "${extra_ld// }" ] && ldopt=(--with-ld-opt="$extra_ld")
     # Debian's conf_flags carry their own --with-cc-opt/--with-ld-opt; later
     # options win in configure, so ours are appended after theirs merged.
     merged=()
     for f in "${flags[@]}"; do
         case $f in
-        --with-cc-opt=*) ccopt=(--with-cc-opt="${f#--with-cc-opt=} -I$repo/lib $san");;
-        --with-ld-opt=*) ldopt=(--with-ld-opt="${f#--with-ld-opt=} $san");;
+        --with-cc-opt=*) ccopt=(--with-cc-opt="${f#--with-cc-opt=} -I$repo/lib $extra_cc");;
+        --with-ld-opt=*) ldopt=(--with-ld-opt="${f#--with-ld-opt=} $extra_ld");;
         *) merged+=("$f");;
         esac
     done

@@ -1,0 +1,394 @@
+"""The Debian packages, installed into this machine as an operator would.
+
+`make deb` builds libnginx-mod-http-ct-netsuite and ctns-worker with
+dpkg-buildpackage and lintian; the tests install them with
+`apt-get install ./*.deb`, run the stock nginx with the module enabled
+only through the package's modules-enabled snippet and the shipped
+example server block, run the worker the way its systemd unit does (this
+sandbox has no systemd: the unit's User, EnvironmentFile, ExecStartPre and
+ExecStart are carried out here), see an order go from a signed delivery
+to the NetSuite simulator, and finally `apt-get purge` both, leaving the
+system's nginx configuration valid.
+
+It changes the machine, so it runs only where that is possible and safe:
+as root, with apt and Debian's packaging tools, not under the sanitizer
+build, and never when the packages are already installed (that install
+is not ours to purge).  The tests run in file order and share one
+installation; the last one purges it.
+"""
+
+import glob
+import grp
+import json
+import os
+import pwd
+import re
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+
+import pytest
+
+from harness.common import ROOT, SAN, free_port, wait_until
+from harness.netsuite import default_credentials
+from harness.nginx import Nginx
+from harness.webhook import SECRET, deliver, order_created, stream_entries
+
+MODULE_PKG = "libnginx-mod-http-ct-netsuite"
+WORKER_PKG = "ctns-worker"
+PACKAGES = (MODULE_PKG, WORKER_PKG, MODULE_PKG + "-dbgsym",
+            WORKER_PKG + "-dbgsym")
+OUT = os.path.join(ROOT, "build", "deb")
+ENABLED = "/etc/nginx/modules-enabled/50-mod-http-ct-netsuite.conf"
+AVAILABLE = "/usr/share/nginx/modules-available/mod-http-ct-netsuite.conf"
+SO = "/usr/lib/nginx/modules/ngx_ct_netsuite_module.so"
+EXAMPLE = "/usr/share/doc/%s/examples/ct-netsuite.conf" % MODULE_PKG
+UNIT_DIR = "/lib/systemd/system"
+APT = ["apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=600"]
+
+
+def installed(pkg):
+    p = subprocess.run(["dpkg-query", "-W", "-f=${db:Status-Status}", pkg],
+                       capture_output=True, text=True)
+    return p.returncode == 0 and p.stdout not in ("", "not-installed")
+
+
+def why_not():
+    if os.geteuid() != 0:
+        return "installs packages: needs root"
+    if SAN:
+        return "packages are built without sanitizers (plain run covers it)"
+    for tool in ("apt-get", "dpkg-buildpackage", "dh_nginx", "lintian",
+                 "/usr/sbin/nginx"):
+        if not shutil.which(tool):
+            return tool + " missing (tools/deps.sh installs it)"
+    mine = [p for p in PACKAGES if installed(p)]
+    if mine:
+        return ("%s already installed on this machine: not ours to purge"
+                % ", ".join(mine))
+    return None
+
+
+pytestmark = pytest.mark.skipif(why_not() is not None,
+                                reason=why_not() or "")
+
+
+def run(cmd, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    assert p.returncode == 0, "%s: exit %d\n%s%s" % (
+        " ".join(cmd), p.returncode, p.stdout, p.stderr)
+    return p.stdout
+
+
+def version():
+    with open(os.path.join(ROOT, "VERSION")) as fh:
+        return fh.read().strip()
+
+
+def control(deb):
+    return run(["dpkg-deb", "-f", deb])
+
+
+@pytest.fixture(scope="module")
+def debs():
+    """Builds the packages, installs them, purges them at the end."""
+    run(["make", "--no-print-directory", "deb"], cwd=ROOT)
+    files = sorted(glob.glob(os.path.join(OUT, "*.deb")))
+    run(APT + ["install", "--no-install-recommends"] + files,
+        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    yield files
+    left = [p for p in PACKAGES if installed(p)]
+    if left:
+        subprocess.run(APT + ["purge"] + left, capture_output=True)
+
+
+# --- systemd units, carried out without systemd --------------------------
+
+def unit(name):
+    """The unit's [Service] settings: {key: [values]} (continuations
+    joined, later assignments appended, as systemd reads them)."""
+    with open(os.path.join(UNIT_DIR, name)) as fh:
+        text = re.sub(r"\\\n\s*", " ", fh.read())
+    out, section = {}, None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("["):
+            section = line
+        elif section == "[Service]":
+            k, v = line.split("=", 1)
+            out.setdefault(k, []).append(v)
+    return out
+
+
+def environment_file(path):
+    env = {}
+    with open(path) as fh:
+        for line in fh:
+            line = line.strip()
+            if line and line[0] not in "#;":
+                k, v = line.split("=", 1)
+                env[k] = v.strip('"')
+    return env
+
+
+def service_env(svc):
+    """The environment systemd gives the service."""
+    user = pwd.getpwnam(svc["User"][-1])
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin",
+           "USER": user.pw_name, "LOGNAME": user.pw_name,
+           "HOME": user.pw_dir, "SHELL": user.pw_shell,
+           "STATE_DIRECTORY": "/var/lib/" + svc["StateDirectory"][-1]
+           .split()[0],
+           "CONFIGURATION_DIRECTORY": "/etc/" + svc["ConfigurationDirectory"]
+           [-1]}
+    for assignment in svc.get("Environment", []):
+        for word in shlex.split(assignment):
+            k, v = word.split("=", 1)
+            env[k] = v
+    for path in svc.get("EnvironmentFile", []):
+        optional = path.startswith("-")
+        path = path.lstrip("-")
+        if os.path.exists(path) or not optional:
+            env.update(environment_file(path))
+    return env
+
+
+def command(line, env):
+    """systemd's ExecStart= expansion: ${X} one word, $X split on spaces."""
+    words = []
+    for w in shlex.split(line):
+        m = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_]*)", w)
+        if m:
+            words.extend(env.get(m.group(1), "").split())
+        else:
+            words.append(re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}",
+                                lambda m: env.get(m.group(1), ""), w))
+    return words
+
+
+def as_service(svc, argv):
+    """argv under the unit's user and group, without privileges, as
+    User=, Group=, NoNewPrivileges= and an empty CapabilityBoundingSet=
+    make it."""
+    assert svc["NoNewPrivileges"] == ["yes"]
+    assert svc["CapabilityBoundingSet"] == [""]
+    return ["setpriv", "--reuid=" + svc["User"][-1],
+            "--regid=" + svc["Group"][-1], "--init-groups",
+            "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
+            "--"] + argv
+
+
+def state_directories(svc):
+    """StateDirectory=: created and owned by the user, as systemd does."""
+    user = pwd.getpwnam(svc["User"][-1])
+    mode = int(svc.get("StateDirectoryMode", ["0755"])[-1], 8)
+    for d in svc["StateDirectory"][-1].split():
+        path = "/var/lib/" + d
+        os.makedirs(path, exist_ok=True)
+        os.chown(path, user.pw_uid, user.pw_gid)
+        os.chmod(path, mode)
+
+
+# --- nginx with the module enabled by the package ------------------------
+
+class PackagedNginx(Nginx):
+    """The harness nginx, loading the module the way Debian's nginx.conf
+    does (modules-enabled/*.conf, paths relative to the prefix, where
+    Debian keeps a modules -> /usr/lib/nginx/modules link)."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        os.symlink("/usr/lib/nginx/modules", self.path("modules"))
+
+    def conf_text(self):
+        text = super().conf_text()
+        first, rest = text.split("\n", 1)
+        assert first.startswith("load_module ")
+        return "include /etc/nginx/modules-enabled/*.conf;\n" + rest
+
+
+def example_http(redis_address, port, secret_file):
+    """The shipped example server block, pointed at this test's Redis,
+    port and secret: each change must apply exactly once."""
+    with open(EXAMPLE) as fh:
+        text = fh.read()
+    changes = [
+        (r"ct_netsuite_redis \S+", "ct_netsuite_redis " + redis_address),
+        (r"listen \d+ ssl;", "listen 127.0.0.1:%d;" % port),
+        (r"\n\s*ssl_certificate\s[^\n]*", ""),
+        (r"\n\s*ssl_certificate_key\s[^\n]*", ""),
+        (r"secret_file=\S+;", "secret_file=%s;" % secret_file),
+    ]
+    for rx, new in changes:
+        text, n = re.subn(rx, new, text)
+        assert n == 1, "example snippet changed: %s" % rx
+    return text
+
+
+@pytest.fixture
+def edge(debs, redis_server, redis):
+    """nginx with the packaged module and the example server block."""
+    port = free_port()
+    n = PackagedNginx(server="location = /plain { return 204; }")
+    secret = n.write("keys/hmac.secret", SECRET + "\n", mode=0o600)
+    n.http = example_http(redis_server.address, port, secret)
+    n.hook_port = port
+    n.start()
+    wait_until(lambda: deliver(port, {"x": 1},
+                               path="/hooks/commercetools")[0] == 400,
+               timeout=10, what="redis ready")
+    yield n
+    n.cleanup()
+
+
+# --- the tests, in order ----------------------------------------------------
+
+def test_packages_are_lint_clean_and_versioned(debs):
+    with open(os.path.join(OUT, "lintian.txt")) as fh:
+        report = fh.read()
+    assert not re.search(r"^E: ", report, re.M), report
+
+    ver = version()
+    names = {os.path.basename(f) for f in debs}
+    assert "%s_%s_amd64.deb" % (MODULE_PKG, ver) in names
+    assert "%s_%s_amd64.deb" % (WORKER_PKG, ver) in names
+
+    with open("/usr/share/nginx/src/debian/libnginx-mod.abisubstvars") as fh:
+        abi = re.search(r"^nginx:abi=(\S+)", fh.read(), re.M).group(1)
+    mod = control(os.path.join(OUT, "%s_%s_amd64.deb" % (MODULE_PKG, ver)))
+    deps = re.search(r"^Depends: (.*)$", mod, re.M).group(1)
+    assert abi in deps.split(", ")
+    assert "libjansson4" in deps and "libssl3" in deps
+    # hiredis is inside the module, hidden: no libhiredis dependency
+    assert "hiredis" not in deps
+
+    wrk = control(os.path.join(OUT, "%s_%s_amd64.deb" % (WORKER_PKG, ver)))
+    deps = re.search(r"^Depends: (.*)$", wrk, re.M).group(1)
+    for lib in ("libhiredis0.14", "libjansson4", "libcurl4", "libssl3",
+                "adduser"):
+        assert lib in deps, deps
+
+
+def test_installed_layout(debs):
+    assert os.readlink(ENABLED) == AVAILABLE
+    with open(AVAILABLE) as fh:
+        assert fh.read() == "load_module modules/ngx_ct_netsuite_module.so;\n"
+    assert os.path.isfile(SO)
+    # the module's hiredis does not leak into nginx's global symbol table
+    dyn = run(["nm", "-D", "--defined-only", SO])
+    assert "redisAsyncConnect" not in dyn
+
+    out = subprocess.run(["nginx", "-t"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+    user = pwd.getpwnam("ctns")
+    assert user.pw_uid < 1000 and user.pw_shell.endswith("nologin")
+    st = os.stat("/etc/ctns/ctns.json")
+    assert (st.st_uid, grp.getgrgid(st.st_gid).gr_name) == (0, "ctns")
+    assert stat.S_IMODE(st.st_mode) == 0o640
+    assert stat.S_IMODE(os.stat("/etc/default/ctns-worker").st_mode) == 0o600
+
+    assert run(["ctns-worker", "version"]).strip() == \
+        "ctns-worker " + version()
+    assert "usage: ctns-keys" in run(["ctns-keys", "--help"])
+    for page in ("ctns-worker", "ctns-keys"):
+        assert os.path.exists("/usr/share/man/man1/%s.1.gz" % page)
+
+    units = [os.path.join(UNIT_DIR, u) for u in ("ctns-worker.service",
+                                                  "ctns-keys.service")]
+    p = subprocess.run(["systemd-analyze", "verify"] + units,
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    for u in units:
+        svc = unit(os.path.basename(u))
+        assert svc["User"] == ["ctns"] and svc["ProtectSystem"] == ["strict"]
+        # exposure at most 2.5 of 10 (systemd-analyze counts tenths)
+        p = subprocess.run(["systemd-analyze", "security", "--offline=true",
+                            "--threshold=25", u],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout[-600:]
+
+
+def test_module_enabled_by_snippet_ingests(edge, redis):
+    msg = order_created()
+    st, _, body = deliver(edge.hook_port, msg, path="/hooks/commercetools")
+    assert st == 202, body
+    entries = stream_entries(redis)
+    assert [e["id"] for e in entries] == [msg["id"]]
+    assert entries[0]["resource"] == "order/" + msg["resource"]["id"]
+    # the module came from the package, not from the build tree
+    assert "/usr/lib/nginx/modules" in os.readlink(edge.path("modules"))
+
+
+def test_worker_unit_posts_to_netsuite(edge, redis, redis_server, netsuite):
+    svc = unit("ctns-worker.service")
+    creds = default_credentials()
+
+    # the operator's part: Redis, NetSuite and the secrets
+    with open("/etc/ctns/ctns.json") as fh:
+        conf = json.load(fh)
+    conf["redis"]["address"] = redis_server.address
+    conf["netsuite"].update(account_id=creds["account_id"],
+                            base_url=netsuite.url)
+    conf["retry"] = {"base_ms": 50, "cap_ms": 400, "max_attempts": 8}
+    with open("/etc/ctns/ctns.json", "w") as fh:     # keeps root:ctns 0640
+        json.dump(conf, fh, indent=2)
+    with open("/etc/default/ctns-worker", "a") as fh:
+        for var, key in (("NETSUITE_CONSUMER_KEY", "consumer_key"),
+                         ("NETSUITE_CONSUMER_SECRET", "consumer_secret"),
+                         ("NETSUITE_TOKEN_ID", "token_id"),
+                         ("NETSUITE_TOKEN_SECRET", "token_secret")):
+            fh.write("%s=%s\n" % (var, creds[key]))
+
+    env = service_env(svc)
+    state_directories(svc)
+    for pre in svc.get("ExecStartPre", []):
+        run(as_service(svc, command(pre, env)), env=env, cwd="/")
+
+    log = open(os.path.join(edge.prefix, "logs", "worker.log"), "w+")
+    (start,) = svc["ExecStart"]
+    proc = subprocess.Popen(as_service(svc, command(start, env)), env=env,
+                            cwd="/", stdout=log, stderr=log)
+    try:
+        msg = order_created()
+        oid = msg["resource"]["id"]
+        st, _, body = deliver(edge.hook_port, msg,
+                              path="/hooks/commercetools")
+        assert st == 202, body
+
+        def synced():
+            assert proc.poll() is None, open(log.name).read()
+            return redis.hget("ctns:status:order:" + oid,
+                              "state") == "synced"
+
+        wait_until(synced, timeout=30, what="order synced")
+        recs = netsuite.records(externalId="ct-order-" + oid)
+        assert len(recs) == 1, recs
+    finally:
+        # KillSignal= (default SIGTERM): the worker drains and exits 0
+        proc.send_signal(signal.SIGTERM)
+        timeout = int(svc.get("TimeoutStopSec", ["90"])[-1].rstrip("s"))
+        try:
+            rc = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        log.close()
+    assert rc == 0, open(log.name).read()
+
+
+def test_purge_leaves_nginx_working(debs):
+    run(APT + ["purge"] + [p for p in PACKAGES if installed(p)],
+        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    assert not any(installed(p) for p in PACKAGES)
+    for path in (ENABLED, ENABLED + ".removed", AVAILABLE, SO, "/etc/ctns",
+                 "/var/lib/ctns", "/etc/default/ctns-worker",
+                 "/usr/bin/ctns-worker", "/usr/bin/ctns-keys"):
+        assert not os.path.lexists(path), path
+    assert "/etc/ctns/ctns.json" not in run(["dpkg-statoverride", "--list"])
+    p = subprocess.run(["nginx", "-t"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
