@@ -64,18 +64,19 @@ ctns_engine_add(ctns_engine_t *eng, ctns_job_t *job)
         return;
     }
 
-    job->next = eng->jobs;
-    job->prev = NULL;
+    /* stream order: the list is polled oldest first */
+    job->next = NULL;
+    job->prev = eng->jobs_tail;
 
-    if (eng->jobs) {
-        eng->jobs->prev = job;
+    if (eng->jobs_tail) {
+        eng->jobs_tail->next = job;
+
+    } else {
+        eng->jobs = job;
     }
 
-    eng->jobs = job;
+    eng->jobs_tail = job;
     eng->njobs++;
-
-    /* start at once when the resource is free */
-    ctns_job_poll(job, ctns_now_ms());
 }
 
 
@@ -91,6 +92,9 @@ ctns_engine_job_done(ctns_engine_t *eng, ctns_job_t *job)
 
     if (job->next) {
         job->next->prev = job->prev;
+
+    } else {
+        eng->jobs_tail = job->prev;
     }
 
     eng->njobs--;
@@ -226,14 +230,67 @@ ctns_engine_drop_waiting(ctns_engine_t *eng)
 }
 
 
+/*
+ * 1 when the job must let another job of this process go first: an older
+ * stream entry of the same resource, or its scheduled retry (which is
+ * older than anything still in the stream).  A retry never waits here.
+ */
+
+static int
+ctns_engine_behind(ctns_engine_t *eng, const ctns_job_t *job)
+{
+    int                older;
+    const ctns_job_t  *p;
+
+    if (job->retry_member) {
+        return 0;
+    }
+
+    older = 1;
+
+    for (p = eng->jobs; p; p = p->next) {
+        if (p == job) {
+            older = 0;
+            continue;
+        }
+
+        if (p->state == CTNS_JOB_LOCK_WAIT && (older || p->retry_member)
+            && strcmp(p->lock_key, job->lock_key) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Starts waiting jobs, oldest first, while the NetSuite queue is short:
+ * a backlog of two requests per slot keeps every slot busy, and starting
+ * hundreds of jobs in one go would leave finished transfers unattended.
+ */
+
 static void
 ctns_engine_poll_locks(ctns_engine_t *eng, int64_t now)
 {
+    int          backlog;
     ctns_job_t  *job, *next;
+
+    backlog = 2 * eng->conf->netsuite.concurrency;
 
     for (job = eng->jobs; job; job = next) {
         next = job->next;
-        ctns_job_poll(job, now);
+
+        if (ctns_http_queued(eng->http, CTNS_LANE_NS) >= backlog) {
+            return;
+        }
+
+        if (job->state == CTNS_JOB_LOCK_WAIT && now >= job->next_lock_try_ms
+            && !ctns_engine_behind(eng, job))
+        {
+            ctns_job_poll(job, now);
+        }
     }
 }
 
@@ -349,6 +406,8 @@ ctns_engine_cleanup(ctns_engine_t *eng)
         eng->jobs = job->next;
         ctns_job_free(job);
     }
+
+    eng->jobs_tail = NULL;
 
     ctns_engine_reap();
     ctns_ctclient_free(&eng->ct);

@@ -40,7 +40,8 @@ typedef struct {
     ctns_http_t          *http;
     ctns_nsauth_t         nsauth;
     ctns_ctclient_t       ct;
-    ctns_job_t           *jobs;
+    ctns_job_t           *jobs;           /* oldest first */
+    ctns_job_t           *jobs_tail;
     int                   njobs;
     ctns_engine_stats_t   stats;
     char                  api[544];       /* <base_url>/services/rest */

@@ -300,11 +300,12 @@ ctns_http_fail(ctns_http_req_t *r, const char *why)
 static void
 ctns_http_dispatch(ctns_http_t *h, int lane)
 {
-    int                rc;
+    int                rc, started, running;
     ctns_http_req_t   *r;
     ctns_http_lane_t  *ln;
 
     ln = &h->lanes[lane];
+    started = 0;
 
     while (ln->head && ln->in_flight < ln->limit) {
         r = ln->head;
@@ -336,7 +337,18 @@ ctns_http_dispatch(ctns_http_t *h, int lane)
 
         if (ctns_http_start(h, r) != 0) {
             ctns_http_fail(r, "cannot start the transfer");
+            continue;
         }
+
+        started = 1;
+    }
+
+    /*
+     * Put new requests on the wire now, not after the rest of the loop's
+     * Redis work: a slot that waits is throughput lost against the limit.
+     */
+    if (started) {
+        curl_multi_perform(h->multi, &running);
     }
 }
 
@@ -409,23 +421,39 @@ ctns_http_finish(ctns_http_t *h, CURLMsg *msg)
 }
 
 
-void
-ctns_http_run(ctns_http_t *h, int timeout_ms)
+/* Runs the done callbacks of finished transfers; returns how many. */
+
+static int
+ctns_http_collect(ctns_http_t *h)
 {
-    int       running, left;
+    int       n, left;
     CURLMsg  *msg;
 
-    curl_multi_perform(h->multi, &running);
-
-    if (timeout_ms > 0) {
-        curl_multi_poll(h->multi, NULL, 0, timeout_ms, NULL);
-        curl_multi_perform(h->multi, &running);
-    }
+    n = 0;
 
     while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
         if (msg->msg == CURLMSG_DONE) {
             ctns_http_finish(h, msg);
+            n++;
         }
+    }
+
+    return n;
+}
+
+
+void
+ctns_http_run(ctns_http_t *h, int timeout_ms)
+{
+    int  running;
+
+    curl_multi_perform(h->multi, &running);
+
+    /* what finished meanwhile is handled before waiting for more */
+    if (ctns_http_collect(h) == 0 && timeout_ms > 0) {
+        curl_multi_poll(h->multi, NULL, 0, timeout_ms, NULL);
+        curl_multi_perform(h->multi, &running);
+        ctns_http_collect(h);
     }
 
     ctns_http_kick(h);

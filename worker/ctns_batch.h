@@ -1,0 +1,98 @@
+/*
+ * Copyright (C) ct-netsuite authors
+ *
+ * The batch commands of ctns-worker (settlements, delta sync,
+ * reconciliation) and what they share: options, the configuration with
+ * the "settlements" and "sync" sections, Redis, and synchronous requests
+ * to NetSuite and commercetools over the worker's HTTP machinery (same
+ * authentication, same lanes), with retries on 429/5xx and a request
+ * budget for commercetools.
+ *
+ *   ctns-worker import-settlement --format adyen|stripe FILE [--dry-run]
+ *   ctns-worker settlements --unmatched [--format table|json]
+ *   ctns-worker sync (--since TIME | --resume) [--every 15m]
+ *   ctns-worker reconcile --from DATE --to DATE [--format table|csv|json]
+ */
+
+#ifndef _CTNS_BATCH_H_INCLUDED_
+#define _CTNS_BATCH_H_INCLUDED_
+
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "ctns_batch_conf.h"
+#include "ctns_conf.h"
+#include "ctns_ctclient.h"
+#include "ctns_http.h"
+#include "ctns_nsauth.h"
+#include "ctns_store.h"
+
+
+typedef struct {
+    const char          *command;
+    const char          *config;
+    const char          *format;
+    const char          *since;
+    const char          *from;
+    const char          *to;
+    const char          *every;
+    int                  resume;
+    int                  unmatched;
+    int                  dry_run;
+    char               **args;
+    int                  nargs;
+} ctns_batch_opts_t;
+
+
+typedef struct {
+    ctns_conf_t         *conf;
+    ctns_batch_conf_t   *bconf;
+    ctns_store_t         store;
+    ctns_http_t         *http;
+    ctns_nsauth_t        nsauth;
+    ctns_ctclient_t      ct;
+    int64_t              ct_next_ms;      /* request budget */
+    char                 api[544];        /* <base_url>/services/rest */
+    char                 error[512];      /* last request's failure */
+} ctns_batch_t;
+
+
+/* 1 when name is a batch command: main() hands those to ctns_batch_main */
+int ctns_batch_command(const char *name);
+int ctns_batch_main(int argc, char **argv);
+
+/*
+ * NetSuite: method on <api><path> with an optional JSON body.  Returns the
+ * parsed answer (JSON null for 204 or an empty body) and the status, or
+ * NULL after retries with b->error set.  Prefer: transient is sent for
+ * SuiteQL.
+ */
+json_t *ctns_batch_ns(ctns_batch_t *b, const char *method, const char *path,
+    const char *body, long *status);
+
+/* Every row of a SuiteQL query, paged by limit/offset; NULL on failure. */
+json_t *ctns_batch_suiteql(ctns_batch_t *b, const char *q);
+
+/* commercetools GET <project>/<path>, within the request budget. */
+json_t *ctns_batch_ct(ctns_batch_t *b, const char *path, long *status);
+
+/* One Redis command; NULL when Redis failed. */
+redisReply *ctns_batch_redis(ctns_batch_t *b, int argc, const char **argv);
+
+/* "<prefix>:<fmt...>" */
+void ctns_batch_key(const ctns_batch_t *b, char *buf, size_t len,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* an RFC 3339 / ISO 8601 time or date, "now", "-2h", "-3d" -> ms */
+int ctns_batch_time(const char *s, int64_t *ms);
+/* ms -> "2026-07-01T10:15:22.000Z" */
+void ctns_batch_iso(int64_t ms, char *buf, size_t len);
+
+int ctns_cmd_import_settlement(ctns_batch_t *b, const ctns_batch_opts_t *o);
+int ctns_cmd_settlements(ctns_batch_t *b, const ctns_batch_opts_t *o);
+int ctns_cmd_sync(ctns_batch_t *b, const ctns_batch_opts_t *o);
+int ctns_cmd_reconcile(ctns_batch_t *b, const ctns_batch_opts_t *o);
+
+
+#endif /* _CTNS_BATCH_H_INCLUDED_ */
