@@ -18,6 +18,7 @@
 
 #include "ngx_ct_netsuite_auth.h"
 #include "ngx_ct_netsuite_metrics.h"
+#include "ngx_ct_netsuite_pipeline.h"
 #include "ngx_ct_netsuite_status.h"
 
 
@@ -54,10 +55,11 @@ ngx_str_t  ngx_ct_netsuite_metrics_results[] = {
 
 
 ngx_str_t  ngx_ct_netsuite_metrics_reasons[] = {
-    ngx_string("missing"),
-    ngx_string("duplicate"),
-    ngx_string("stale"),
-    ngx_string("mismatch"),
+    ngx_string("missing"),   /* no credentials sent */
+    ngx_string("duplicate"), /* a credential header sent twice */
+    ngx_string("stale"),     /* outside the time window */
+    ngx_string("mismatch"),  /* no configured key or secret matches */
+    ngx_string("claims"),    /* authentic, but not for us (aud, topic) */
     ngx_string("malformed"),
     ngx_string("other")
 };
@@ -78,17 +80,24 @@ static struct {
     const char  *word;
     ngx_uint_t   reason;
 } ngx_ct_netsuite_reason_words[] = {
-    { "twice", 1 },
     { "missing", 0 },
+    { "twice", 1 },
     { "tolerance", 2 },
     { "expired", 2 },
+    { "valid before", 2 },
+    { "lifetime", 2 },
     { "match", 3 },
     { "verif", 3 },
-    { "empty", 4 },
-    { "invalid", 4 },
-    { "malformed", 4 },
-    { "not ", 4 },
-    { "no ", 4 },
+    { " kid ", 3 },
+    { " iss ", 4 },
+    { " aud ", 4 },
+    { " email", 4 },
+    { "differs", 4 },
+    { "empty", 5 },
+    { "invalid", 5 },
+    { "malformed", 5 },
+    { "not ", 5 },
+    { "no ", 5 },
     { NULL, 0 }
 };
 
@@ -361,7 +370,7 @@ ngx_ct_netsuite_metrics_redis_error(ngx_ct_netsuite_main_conf_t *rmcf)
 }
 
 
-/* --- Prometheus text exposition, version 0.0.4 ----------------------------- */
+/* --- Prometheus text exposition, version 0.0.4 ---------------------------- */
 
 static u_char *
 ngx_ct_netsuite_metrics_family(u_char *p, const char *name, const char *type,

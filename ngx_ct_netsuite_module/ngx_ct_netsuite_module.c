@@ -9,6 +9,7 @@
 
 
 #include "ngx_ct_netsuite_auth.h"
+#include "ngx_ct_netsuite_links.h"
 #include "ngx_ct_netsuite_metrics.h"
 #include "ngx_ct_netsuite_redis.h"
 #include "ngx_ct_netsuite_status.h"

@@ -305,3 +305,32 @@ ngx_ct_netsuite_reply_field(redisReply *flat, const char *name)
 
     return NULL;
 }
+
+
+int64_t
+ngx_ct_netsuite_reply_int(redisReply *v)
+{
+    int64_t  n;
+    char    *end;
+
+    if (v == NULL) {
+        return -1;
+    }
+
+    if (v->type == REDIS_REPLY_INTEGER) {
+        return v->integer;
+    }
+
+    if (v->type != REDIS_REPLY_STRING || v->len == 0) {
+        return -1;
+    }
+
+    errno = 0;
+    n = strtoll(v->str, &end, 10);
+
+    if (errno || *end != '\0' || n < 0) {
+        return -1;
+    }
+
+    return n;
+}

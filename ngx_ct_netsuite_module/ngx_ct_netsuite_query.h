@@ -57,5 +57,8 @@ ngx_int_t ngx_ct_netsuite_cmd_fmt(ngx_pool_t *pool, ngx_ct_netsuite_cmd_t *cmd,
 /* The value of a field in a flat field/value array (HGETALL, entries). */
 redisReply *ngx_ct_netsuite_reply_field(redisReply *flat, const char *name);
 
+/* A non-negative integer reply or numeric string; -1 otherwise. */
+int64_t ngx_ct_netsuite_reply_int(redisReply *v);
+
 
 #endif /* _NGX_CT_NETSUITE_QUERY_H_INCLUDED_ */

@@ -33,15 +33,13 @@
 
 #include <jansson.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "ngx_ct_netsuite_auth.h"
+#include "ngx_ct_netsuite_links.h"
 #include "ngx_ct_netsuite_metrics.h"
+#include "ngx_ct_netsuite_pipeline.h"
 #include "ngx_ct_netsuite_status.h"
 
 
-#define NGX_CT_NETSUITE_GROUP         "ctns-workers"
 #define NGX_CT_NETSUITE_AUDIT_COUNT   "200"
 #define NGX_CT_NETSUITE_NUMBER_MAX    128
 #define NGX_CT_NETSUITE_UUID_LEN      36
@@ -170,29 +168,19 @@ ngx_ct_netsuite_status_send(ngx_http_request_t *r, json_t *view,
 }
 
 
-/* --- access ---------------------------------------------------------------- */
-
-static ngx_int_t
-ngx_ct_netsuite_status_digest(u_char *data, size_t len, u_char *md)
-{
-    return EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL) ? NGX_OK
-                                                                : NGX_ERROR;
-}
-
+/* --- access --------------------------------------------------------------- */
 
 /*
- * "Authorization: Bearer <token>" against every configured token.  Both
- * sides are hashed first, so the comparison takes the same time whatever
- * the lengths, and every token is compared: no early exit.
+ * "Authorization: Bearer <token>" against every configured token, each
+ * compared in constant time and all of them: no early exit.
  */
 
 static ngx_int_t
 ngx_ct_netsuite_status_token(ngx_http_request_t *r,
     ngx_ct_netsuite_secrets_t *tokens)
 {
-    u_char        given[32], want[32];
     ngx_int_t     rc;
-    ngx_str_t     v, *t;
+    ngx_str_t     v, given, *t;
     ngx_uint_t    i, ok;
     ngx_array_t  *all;
 
@@ -205,24 +193,18 @@ ngx_ct_netsuite_status_token(ngx_http_request_t *r,
     }
 
     all = ngx_ct_netsuite_secrets_get(r, tokens);
-    if (all == NULL
-        || ngx_ct_netsuite_status_digest(v.data + 7, v.len - 7, given)
-           != NGX_OK)
-    {
+    if (all == NULL) {
         return NGX_ERROR;
     }
+
+    given.data = v.data + 7;
+    given.len = v.len - 7;
 
     t = all->elts;
     ok = 0;
 
     for (i = 0; i < all->nelts; i++) {
-        if (ngx_ct_netsuite_status_digest(t[i].data, t[i].len, want)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        ok |= (CRYPTO_memcmp(given, want, 32) == 0);
+        ok |= ngx_ct_netsuite_secret_equal(&given, &t[i]);
     }
 
     return ok ? NGX_OK : NGX_ABORT;
@@ -296,7 +278,7 @@ ngx_ct_netsuite_status_access(ngx_http_request_t *r)
 }
 
 
-/* --- ids ------------------------------------------------------------------- */
+/* --- ids ------------------------------------------------------------------ */
 
 static ngx_int_t
 ngx_ct_netsuite_status_uuid(ngx_http_request_t *r, ngx_str_t *in,
@@ -360,7 +342,7 @@ ngx_ct_netsuite_status_token_id(ngx_str_t *id, size_t max)
 }
 
 
-/* --- JSON from replies ----------------------------------------------------- */
+/* --- JSON from replies ---------------------------------------------------- */
 
 static json_t *
 ngx_ct_netsuite_json_str(redisReply *v)
@@ -370,35 +352,6 @@ ngx_ct_netsuite_json_str(redisReply *v)
     }
 
     return json_stringn(v->str, v->len);
-}
-
-
-static int64_t
-ngx_ct_netsuite_reply_int(redisReply *v)
-{
-    int64_t  n;
-    char    *end;
-
-    if (v == NULL) {
-        return -1;
-    }
-
-    if (v->type == REDIS_REPLY_INTEGER) {
-        return v->integer;
-    }
-
-    if (v->type != REDIS_REPLY_STRING || v->len == 0) {
-        return -1;
-    }
-
-    errno = 0;
-    n = strtoll(v->str, &end, 10);
-
-    if (errno || *end != '\0' || n < 0) {
-        return -1;
-    }
-
-    return n;
 }
 
 
@@ -521,176 +474,7 @@ ngx_ct_netsuite_json_fields_copy(json_t *obj, redisReply *flat)
 }
 
 
-/* --- NetSuite links -------------------------------------------------------- */
-
-/*
- * ct_netsuite_status_link [TYPE] URL: $type, $id and $external_id in URL
- * are replaced by the record's values, URL-escaped.  A template for the
- * record's type wins over the one without a type.
- */
-
-static ngx_str_t *
-ngx_ct_netsuite_link_template(ngx_array_t *links, const char *type)
-{
-    ngx_uint_t     i;
-    ngx_str_t     *fallback;
-    ngx_keyval_t  *kv;
-
-    kv = links->elts;
-    fallback = NULL;
-
-    for (i = 0; i < links->nelts; i++) {
-        if (kv[i].key.len == 0) {
-            fallback = &kv[i].value;
-
-        } else if (kv[i].key.len == ngx_strlen(type)
-                   && ngx_strncmp(kv[i].key.data, type, kv[i].key.len) == 0)
-        {
-            return &kv[i].value;
-        }
-    }
-
-    return fallback;
-}
-
-
-static u_char *
-ngx_ct_netsuite_link_value(u_char *p, const char *s)
-{
-    size_t  len;
-
-    len = ngx_strlen(s);
-
-    if (p == NULL) {
-        /* sizing pass */
-        return (u_char *) (len + 2 * ngx_escape_uri(NULL, (u_char *) s, len,
-                                                    NGX_ESCAPE_ARGS));
-    }
-
-    return (u_char *) ngx_escape_uri(p, (u_char *) s, len, NGX_ESCAPE_ARGS);
-}
-
-
-/* With p == NULL returns the length instead of writing. */
-
-static size_t
-ngx_ct_netsuite_link_render(u_char *p, ngx_str_t *tpl, const char **vals)
-{
-    static const char  *names[] = { "$external_id", "$type", "$id", NULL };
-
-    u_char      *s, *end, *start;
-    size_t       len, n;
-    ngx_uint_t   i;
-
-    start = p;
-    len = 0;
-    s = tpl->data;
-    end = s + tpl->len;
-
-    while (s < end) {
-        for (i = 0; names[i]; i++) {
-            n = ngx_strlen(names[i]);
-
-            if ((size_t) (end - s) >= n && ngx_strncmp(s, names[i], n) == 0) {
-                break;
-            }
-        }
-
-        if (names[i] == NULL) {
-            if (p) {
-                *p++ = *s;
-            }
-
-            len++;
-            s++;
-            continue;
-        }
-
-        s += ngx_strlen(names[i]);
-
-        if (p) {
-            p = ngx_ct_netsuite_link_value(p, vals[i]);
-
-        } else {
-            len += (size_t) ngx_ct_netsuite_link_value(NULL, vals[i]);
-        }
-    }
-
-    return p ? (size_t) (p - start) : len;
-}
-
-
-/* A string or integer member as text; buf holds a converted integer. */
-
-static const char *
-ngx_ct_netsuite_json_text(json_t *obj, const char *key, u_char *buf)
-{
-    json_t  *v;
-
-    v = json_object_get(obj, key);
-
-    if (json_is_string(v)) {
-        return json_string_value(v);
-    }
-
-    if (json_is_integer(v)) {
-        ngx_sprintf(buf, "%L%Z", (int64_t) json_integer_value(v));
-        return (char *) buf;
-    }
-
-    return NULL;
-}
-
-
-static void
-ngx_ct_netsuite_status_links(ngx_http_request_t *r, json_t *records)
-{
-    u_char                      *p, num[3][NGX_INT64_LEN + 1];
-    size_t                       i, len;
-    json_t                      *rec;
-    ngx_str_t                   *tpl;
-    const char                  *vals[3];
-    ngx_ct_netsuite_loc_conf_t  *lcf;
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
-
-    if (lcf->status_links == NULL || !json_is_array(records)) {
-        return;
-    }
-
-    json_array_foreach(records, i, rec) {
-        vals[0] = ngx_ct_netsuite_json_text(rec, "externalId", num[0]);
-        vals[1] = ngx_ct_netsuite_json_text(rec, "type", num[1]);
-        vals[2] = ngx_ct_netsuite_json_text(rec, "id", num[2]);
-
-        if (vals[1] == NULL || vals[2] == NULL) {
-            continue;
-        }
-
-        if (vals[0] == NULL) {
-            vals[0] = "";
-        }
-
-        tpl = ngx_ct_netsuite_link_template(lcf->status_links, vals[1]);
-        if (tpl == NULL) {
-            continue;
-        }
-
-        len = ngx_ct_netsuite_link_render(NULL, tpl, vals);
-
-        p = ngx_pnalloc(r->pool, len);
-        if (p == NULL) {
-            continue;
-        }
-
-        len = ngx_ct_netsuite_link_render(p, tpl, vals);
-
-        json_object_set_new(rec, "link", json_stringn((char *) p, len));
-    }
-}
-
-
-/* --- orders and payments --------------------------------------------------- */
+/* --- orders and payments -------------------------------------------------- */
 
 static json_t *
 ngx_ct_netsuite_status_audit(redisReply *audit)
@@ -772,7 +556,7 @@ ngx_ct_netsuite_status_resource_done(ngx_http_request_t *r,
     json_object_set_new(view, "updated_at_ms",
                         updated < 0 ? json_null() : json_integer(updated));
 
-    ngx_ct_netsuite_status_links(r, json_object_get(view, "records"));
+    ngx_ct_netsuite_links(r, json_object_get(view, "records"));
 
     /* a missing trail (wrong type, trimmed away) is an empty trail */
     json_object_set_new(view, "audit",
@@ -915,7 +699,7 @@ ngx_ct_netsuite_status_number(ngx_http_request_t *r,
 }
 
 
-/* --- events ---------------------------------------------------------------- */
+/* --- events --------------------------------------------------------------- */
 
 static ngx_int_t
 ngx_ct_netsuite_status_event_send(ngx_http_request_t *r,
@@ -1125,174 +909,7 @@ ngx_ct_netsuite_status_event(ngx_http_request_t *r, ngx_ct_netsuite_view_t *v)
 }
 
 
-/* --- pipeline summary ------------------------------------------------------ */
-
-ngx_ct_netsuite_cmd_t *
-ngx_ct_netsuite_pipeline_cmds(ngx_http_request_t *r, ngx_uint_t *n)
-{
-    ngx_str_t                   *prefix;
-    ngx_uint_t                   i, shards;
-    ngx_ct_netsuite_cmd_t       *cmds, *c;
-    ngx_ct_netsuite_loc_conf_t  *lcf;
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
-    prefix = &lcf->stream->prefix;
-    shards = lcf->stream->shards;
-
-    /* per shard XLEN, XPENDING, XINFO GROUPS; then XLEN of the DLQ */
-    *n = 3 * shards + 1;
-
-    cmds = ngx_pcalloc(r->pool, *n * sizeof(ngx_ct_netsuite_cmd_t));
-    if (cmds == NULL) {
-        return NULL;
-    }
-
-    for (i = 0; i < shards; i++) {
-        c = &cmds[3 * i];
-
-        ngx_ct_netsuite_cmd_arg(&c[0], "XLEN");
-        ngx_ct_netsuite_cmd_arg(&c[1], "XPENDING");
-        ngx_ct_netsuite_cmd_arg(&c[2], "XINFO");
-        ngx_ct_netsuite_cmd_arg(&c[2], "GROUPS");
-
-        if (ngx_ct_netsuite_cmd_fmt(r->pool, &c[0], "%V:{%ui}:events",
-                                    prefix, i)
-            != NGX_OK)
-        {
-            return NULL;
-        }
-
-        /* the key was formatted once: the same bytes serve all three */
-        c[1].argv[1] = c[0].argv[1];
-        c[1].lens[1] = c[0].lens[1];
-        c[1].argc = 2;
-        c[2].argv[2] = c[0].argv[1];
-        c[2].lens[2] = c[0].lens[1];
-        c[2].argc = 3;
-
-        ngx_ct_netsuite_cmd_arg(&c[1], NGX_CT_NETSUITE_GROUP);
-    }
-
-    c = &cmds[*n - 1];
-    ngx_ct_netsuite_cmd_arg(c, "XLEN");
-
-    if (ngx_ct_netsuite_cmd_fmt(r->pool, c, "%V:dlq", prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    return cmds;
-}
-
-
-static void
-ngx_ct_netsuite_pipeline_group(ngx_ct_netsuite_shard_t *sh,
-    redisReply *groups)
-{
-    size_t       i;
-    redisReply  *g, *name;
-
-    if (groups->type != REDIS_REPLY_ARRAY) {
-        /* no stream yet */
-        return;
-    }
-
-    for (i = 0; i < groups->elements; i++) {
-        g = groups->element[i];
-        name = ngx_ct_netsuite_reply_field(g, "name");
-
-        if (name == NULL || name->type != REDIS_REPLY_STRING
-            || ngx_strcmp(name->str, NGX_CT_NETSUITE_GROUP) != 0)
-        {
-            continue;
-        }
-
-        sh->consumers = ngx_ct_netsuite_reply_int(
-                            ngx_ct_netsuite_reply_field(g, "consumers"));
-        sh->entries_read = ngx_ct_netsuite_reply_int(
-                               ngx_ct_netsuite_reply_field(g, "entries-read"));
-        sh->lag = ngx_ct_netsuite_reply_int(
-                      ngx_ct_netsuite_reply_field(g, "lag"));
-
-        /* Redis 7 leaves lag nil after deletions; entries-read remains */
-        if (sh->lag < 0 && sh->entries_read >= 0 && sh->length >= 0) {
-            sh->lag = ngx_max(sh->length - sh->entries_read, 0);
-        }
-
-        return;
-    }
-}
-
-
-static void
-ngx_ct_netsuite_pipeline_pending(ngx_ct_netsuite_shard_t *sh,
-    redisReply *pending)
-{
-    redisReply  *oldest;
-
-    /* NOGROUP, or no stream: nothing is pending */
-    sh->pending = 0;
-
-    if (pending->type != REDIS_REPLY_ARRAY || pending->elements < 2
-        || pending->element[0]->type != REDIS_REPLY_INTEGER)
-    {
-        return;
-    }
-
-    sh->pending = pending->element[0]->integer;
-    oldest = pending->element[1];
-
-    if (oldest->type == REDIS_REPLY_STRING) {
-        sh->oldest.data = (u_char *) oldest->str;
-        sh->oldest.len = oldest->len;
-        /* an entry id is "<ms>-<seq>" */
-        sh->oldest_ms = strtoll(oldest->str, NULL, 10);
-    }
-}
-
-
-ngx_int_t
-ngx_ct_netsuite_pipeline_parse(ngx_http_request_t *r, redisReply **replies,
-    ngx_uint_t n, ngx_ct_netsuite_pipeline_t *pl)
-{
-    ngx_uint_t                i;
-    redisReply              **rp;
-    ngx_ct_netsuite_shard_t  *sh;
-
-    for (i = 0; i < n; i++) {
-        if (replies[i] == NULL) {
-            return NGX_DECLINED;
-        }
-    }
-
-    pl->nshards = (n - 1) / 3;
-    pl->shards = ngx_palloc(r->pool,
-                            pl->nshards * sizeof(ngx_ct_netsuite_shard_t));
-    if (pl->shards == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < pl->nshards; i++) {
-        sh = &pl->shards[i];
-        rp = &replies[3 * i];
-
-        sh->lag = -1;
-        sh->entries_read = -1;
-        sh->consumers = -1;
-        sh->oldest_ms = -1;
-        ngx_str_null(&sh->oldest);
-
-        sh->length = rp[0]->type == REDIS_REPLY_INTEGER ? rp[0]->integer : 0;
-
-        ngx_ct_netsuite_pipeline_pending(sh, rp[1]);
-        ngx_ct_netsuite_pipeline_group(sh, rp[2]);
-    }
-
-    pl->dlq = replies[n - 1]->type == REDIS_REPLY_INTEGER
-              ? replies[n - 1]->integer : 0;
-
-    return NGX_OK;
-}
-
+/* --- pipeline summary ---------------------------------------------------- */
 
 static json_t *
 ngx_ct_netsuite_json_known(int64_t v)
@@ -1456,7 +1073,7 @@ ngx_ct_netsuite_status_summary(ngx_http_request_t *r)
 }
 
 
-/* --- routing --------------------------------------------------------------- */
+/* --- routing -------------------------------------------------------------- */
 
 static ngx_uint_t
 ngx_ct_netsuite_status_prefix(ngx_str_t *path, const char *prefix)
@@ -1588,7 +1205,7 @@ ngx_ct_netsuite_status_handler(ngx_http_request_t *r)
 }
 
 
-/* --- directives ------------------------------------------------------------ */
+/* --- directives ----------------------------------------------------------- */
 
 static ngx_int_t
 ngx_ct_netsuite_status_token_arg(ngx_conf_t *cf,
@@ -1658,54 +1275,6 @@ ngx_ct_netsuite_status_token_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     lcf->status_token = tokens;
-
-    return NGX_CONF_OK;
-}
-
-
-/* ct_netsuite_status_link [TYPE] URL */
-
-char *
-ngx_ct_netsuite_status_link_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_ct_netsuite_loc_conf_t  *lcf = conf;
-
-    ngx_str_t     *value, *url;
-    ngx_keyval_t  *kv;
-
-    value = cf->args->elts;
-    url = &value[cf->args->nelts - 1];
-
-    if (ngx_strncmp(url->data, "https://", 8) != 0
-        && ngx_strncmp(url->data, "http://", 7) != 0)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "ct_netsuite_status_link \"%V\" is not an http "
-                           "or https URL", url);
-        return NGX_CONF_ERROR;
-    }
-
-    if (lcf->status_links == NGX_CONF_UNSET_PTR) {
-        lcf->status_links = ngx_array_create(cf->pool, 2,
-                                             sizeof(ngx_keyval_t));
-        if (lcf->status_links == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    kv = ngx_array_push(lcf->status_links);
-    if (kv == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_str_null(&kv->key);
-
-    if (cf->args->nelts == 3) {
-        kv->key = value[1];
-    }
-
-    kv->value = *url;
 
     return NGX_CONF_OK;
 }

@@ -19,7 +19,8 @@ from harness.webhook import deliver, order_created, post, shard_of
 
 LINK = ("https://1234567.app.netsuite.com/app/accounting/transactions/"
         "$type.nl?id=$id")
-CUSTOMER_LINK = "https://1234567.app.netsuite.com/app/common/entity/custjob.nl?id=$id"
+CUSTOMER_LINK = ("https://1234567.app.netsuite.com/app/common/entity/"
+                 "custjob.nl?id=$id")
 
 
 def status_conf(redis_server, status_extra="", http_extra=""):
@@ -228,6 +229,25 @@ def test_payment(status, redis):
     assert body["records"][0]["link"].endswith(
         "transactions/customerDeposit.nl?id=77")
     assert "order_number" not in body
+
+
+def test_link_template_per_location_escapes_values(nginx_factory,
+                                                   redis_server, redis):
+    n = start(nginx_factory, redis_server,
+              status_extra="ct_netsuite_status_link "
+                           "https://ns.example/r?t=$type&eid=$external_id"
+                           "&id=$id;")
+    oid = str(uuid.uuid4())
+    seed_status(redis, "order", oid, "synced", records=[
+        {"type": "salesOrder", "id": 8812, "externalId": "ct-order-a b&c"},
+        {"type": "invoice"}])
+    wait_until(lambda: get(n.port, "/ct/status/orders/" + oid)[0] == 200,
+               timeout=10, what="redis ready")
+    _, _, body = get(n.port, "/ct/status/orders/" + oid)
+    assert body["records"][0]["link"] == \
+        "https://ns.example/r?t=salesOrder&eid=ct-order-a%20b%26c&id=8812"
+    # no internal id yet: no link
+    assert "link" not in body["records"][1]
 
 
 @pytest.mark.parametrize("path", [
