@@ -78,7 +78,6 @@ ngx_ct_netsuite_pubsub_arg(ngx_conf_t *cf, ngx_ct_netsuite_pubsub_conf_t *pc,
     ngx_str_t *arg)
 {
     char       **aud;
-    time_t       t;
     ngx_int_t    rc;
     ngx_str_t    v;
 
@@ -108,18 +107,11 @@ ngx_ct_netsuite_pubsub_arg(ngx_conf_t *cf, ngx_ct_netsuite_pubsub_conf_t *pc,
         return pc->jwt.email ? NGX_OK : NGX_ERROR;
     }
 
-    rc = ngx_ct_netsuite_arg_time(cf, arg, "skew", &t);
-    if (rc == NGX_OK) {
-        pc->jwt.skew = t;
-    }
+    rc = ngx_ct_netsuite_arg_time(cf, arg, "skew", &pc->jwt.skew);
 
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    rc = ngx_ct_netsuite_arg_time(cf, arg, "max_lifetime", &t);
-    if (rc == NGX_OK) {
-        pc->jwt.max_lifetime = t;
+    if (rc == NGX_DECLINED) {
+        rc = ngx_ct_netsuite_arg_time(cf, arg, "max_lifetime",
+                                      &pc->jwt.max_lifetime);
     }
 
     if (rc == NGX_DECLINED) {

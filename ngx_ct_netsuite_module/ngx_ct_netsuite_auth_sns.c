@@ -60,7 +60,6 @@ ngx_ct_netsuite_sns_arg(ngx_conf_t *cf, ngx_ct_netsuite_sns_conf_t *sc,
     ngx_str_t *arg)
 {
     char       **topic;
-    time_t       t;
     ngx_int_t    rc;
     ngx_str_t    v;
 
@@ -94,18 +93,10 @@ ngx_ct_netsuite_sns_arg(ngx_conf_t *cf, ngx_ct_netsuite_sns_conf_t *sc,
         return NGX_OK;
     }
 
-    rc = ngx_ct_netsuite_arg_time(cf, arg, "max_age", &t);
-    if (rc == NGX_OK) {
-        sc->sns.max_age = t;
-    }
+    rc = ngx_ct_netsuite_arg_time(cf, arg, "max_age", &sc->sns.max_age);
 
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    rc = ngx_ct_netsuite_arg_time(cf, arg, "skew", &t);
-    if (rc == NGX_OK) {
-        sc->sns.skew = t;
+    if (rc == NGX_DECLINED) {
+        rc = ngx_ct_netsuite_arg_time(cf, arg, "skew", &sc->sns.skew);
     }
 
     if (rc == NGX_DECLINED) {

@@ -92,21 +92,24 @@ ngx_ct_netsuite_lib_result(ngx_http_request_t *r, ngx_ct_netsuite_ctx_t *ctx,
 
 ngx_int_t
 ngx_ct_netsuite_arg_time(ngx_conf_t *cf, ngx_str_t *arg, const char *name,
-    time_t *t)
+    long *t)
 {
-    ngx_str_t  v;
+    time_t     v;
+    ngx_str_t  s;
 
-    if (ngx_ct_netsuite_arg_value(arg, name, &v) == NULL) {
+    if (ngx_ct_netsuite_arg_value(arg, name, &s) == NULL) {
         return NGX_DECLINED;
     }
 
-    *t = ngx_parse_time(&v, 1);
+    v = ngx_parse_time(&s, 1);
 
-    if (*t == (time_t) NGX_ERROR) {
+    if (v == (time_t) NGX_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid %s \"%V\"",
-                           name, &v);
+                           name, &s);
         return NGX_ERROR;
     }
+
+    *t = (long) v;
 
     return NGX_OK;
 }

@@ -46,9 +46,9 @@ ngx_int_t ngx_ct_netsuite_keyfile_changed(ngx_ct_netsuite_keyfile_t *kf,
 ngx_int_t ngx_ct_netsuite_lib_result(ngx_http_request_t *r,
     ngx_ct_netsuite_ctx_t *ctx, ctns_verify_rc_t rc, ctns_verify_err_t *err);
 
-/* "NAME=SECONDS-or-nginx-time" into *t; NGX_DECLINED if arg is not NAME=. */
+/* "NAME=TIME" (nginx time: 90, 90s, 5m) into *t; NGX_DECLINED if not NAME=. */
 ngx_int_t ngx_ct_netsuite_arg_time(ngx_conf_t *cf, ngx_str_t *arg,
-    const char *name, time_t *t);
+    const char *name, long *t);
 
 /* Copies v NUL-terminated into cf->pool; NULL when out of memory. */
 char *ngx_ct_netsuite_conf_cstr(ngx_conf_t *cf, ngx_str_t *v);

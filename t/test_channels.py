@@ -60,7 +60,6 @@ def channels(nginx_factory, redis_server, redis):
             mode=0o600)
     os.makedirs(n.path("conf", "ct-netsuite", "sns-certs"))
     # the JWKS and SNS certificate arrive through ctns-keys
-    n.allow = list(getattr(n, "allow", [])) + [re.compile("does not exist")]
     n.start()
     return n
 
@@ -438,3 +437,32 @@ def test_eventgrid_batches(channels, redis):
     assert post(body, query={"code": "nope"})[0] == 401
     assert len(entries(redis, "eventgrid")) == 4
     assert "batch of 101 events, at most 100" in channels.log()
+
+
+# --- configuration ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("auth,files,error", [
+    ("pubsub audience=x", {}, "needs jwks_file= and audience="),
+    ("pubsub jwks_file=k/g.jwks", {}, "needs jwks_file= and audience="),
+    ("pubsub jwks_file=k/g.jwks audience=x", {"k/g.jwks": '{"keys":[]}'},
+     "invalid JWKS"),
+    ("pubsub jwks_file=k/g.jwks audience=x skew=soon", {}, "invalid skew"),
+    ("pubsub jwks_file=k/g.jwks audience=x alg=HS256", {},
+     "invalid ct_netsuite_auth pubsub parameter"),
+    ("sns cert_dir=k", {}, "needs cert_dir= and topic="),
+    ("sns cert_dir=k topic=arn:aws:sns:us-east-1:1:t min_version=3", {},
+     "min_version must be 1 or 2"),
+    ("eventgrid query=code", {}, "needs at least one secret_file="),
+    ("eventgrid secret=s max_events=0", {}, "max_events must be 1..5000"),
+])
+def test_config_errors(nginx_factory, redis_server, auth, files, error):
+    n = nginx_factory(http="ct_netsuite_redis %s;" % redis_server.address,
+                      server="location /ct { ct_netsuite_webhook; "
+                             "ct_netsuite_auth %s; }" % auth)
+    for path, content in files.items():
+        n.write("conf/" + path, content)
+    n.allow.append(re.compile(r"\[emerg\]"))
+    rc, out = n.test_config()
+    assert rc != 0
+    assert error in out, out
