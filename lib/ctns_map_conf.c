@@ -362,7 +362,8 @@ ctns_conf_route(ctns_conf_ctx_t *ctx, const json_t *rule, size_t i)
 
     static const char  *fields[] = {
         "match", "subsidiary", "currency", "location", "department",
-        "class", "undeposited_funds_account", "refund_account",
+        "class", "clearing_account", "undeposited_funds_account",
+        "refund_account",
         "guest_customer", NULL
     };
     static const char  *mfields[] = {
@@ -398,6 +399,7 @@ ctns_conf_route(ctns_conf_ctx_t *ctx, const json_t *rule, size_t i)
     r->location = ctns_conf_ref(ctx, rule, "location", path, 0);
     r->department = ctns_conf_ref(ctx, rule, "department", path, 0);
     r->klass = ctns_conf_ref(ctx, rule, "class", path, 0);
+    r->clearing = ctns_conf_ref(ctx, rule, "clearing_account", path, 0);
     r->undeposited = ctns_conf_ref(ctx, rule, "undeposited_funds_account",
                                    path, 0);
     r->refund_account = ctns_conf_ref(ctx, rule, "refund_account", path, 0);
@@ -854,7 +856,8 @@ ctns_conf_cross_check(ctns_conf_ctx_t *ctx)
     if (c->refunds && c->refund_account == NULL && c->undeposited == NULL) {
         for (i = 0; i < c->nroutes; i++) {
             if (c->routes[i].refund_account == NULL
-                && c->routes[i].undeposited == NULL)
+                && c->routes[i].undeposited == NULL
+                && c->routes[i].clearing == NULL)
             {
                 snprintf(path, sizeof(path), "routing[%zu].refund_account",
                          i);

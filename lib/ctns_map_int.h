@@ -31,7 +31,8 @@ typedef struct {
     const json_t       *location;
     const json_t       *department;
     const json_t       *klass;
-    const json_t       *undeposited;     /* account for captures */
+    const json_t       *clearing;        /* bank account of receipts */
+    const json_t       *undeposited;     /* the undeposited-funds account */
     const json_t       *refund_account;
     const json_t       *guest_customer;
 } ctns_map_route_t;

@@ -34,10 +34,13 @@ ctns_map_in(const json_t *strings, const char *s)
 
 
 /*
- * Where money in or out of this payment is booked: the PSP's clearing
- * account, a gift-card account, the routing rule's or the global
- * undeposited-funds account; receipts without any of them use NetSuite's
- * Undeposited Funds (undepFunds T), refunds always name an account.
+ * Where money in or out of this payment is booked.  Receipts go to a
+ * clearing account when one is configured (the routing rule's, the PSP's,
+ * the gift-card account), else to NetSuite's Undeposited Funds with
+ * undepFunds T: NetSuite refuses the undeposited-funds account itself as
+ * a receipt's "account".  A customer refund has no undepFunds flag, so it
+ * always names an account: the rule's refund account, the clearing
+ * account, accounts.refund, or the undeposited-funds account.
  */
 void
 ctns_map_pay_account(json_t *body, const ctns_map_conf_t *conf,
@@ -51,8 +54,11 @@ ctns_map_pay_account(json_t *body, const ctns_map_conf_t *conf,
     method = ctns_map_str(json_object_get(payment, "paymentMethodInfo"),
                           "method");
 
-    acct = psp ? ctns_map_path(json_object_get(conf->psp, psp), "clearing")
-               : NULL;
+    acct = route->clearing;
+
+    if (acct == NULL && psp) {
+        acct = ctns_map_path(json_object_get(conf->psp, psp), "clearing");
+    }
 
     if (acct == NULL && conf->gc_account && ctns_map_in(conf->gc_methods,
                                                         method))
@@ -60,13 +66,12 @@ ctns_map_pay_account(json_t *body, const ctns_map_conf_t *conf,
         acct = conf->gc_account;
     }
 
-    if (acct == NULL && refund) {
+    if (refund) {
         acct = route->refund_account ? route->refund_account
-                                     : conf->refund_account;
-    }
-
-    if (acct == NULL) {
-        acct = route->undeposited ? route->undeposited : conf->undeposited;
+               : acct ? acct
+               : conf->refund_account ? conf->refund_account
+               : route->undeposited ? route->undeposited
+               : conf->undeposited;
     }
 
     if (acct) {

@@ -114,7 +114,8 @@ test_usd_life(void)
         CHECK_STR(mt_str(json_object_get(op->body, "customer"),
                          "externalId"),
                   "ct-cust-cf5228f4-6d03-42a4-8504-a3d0d9862662");
-        CHECK_STR(mt_str(json_object_get(op->body, "account"), "id"), "122");
+        CHECK(json_object_get(op->body, "account") == NULL);
+        CHECK_STR(mt_str(json_object_get(op->body, "undepFunds"), "id"), "T");
         CHECK_STR(mt_str(op->body, "custbody_ct_psp"), "adyen");
         CHECK_STR(mt_str(op->body, "custbody_ct_psp_ref"),
                   "8815830153220001");
@@ -292,7 +293,7 @@ test_refund_amount_only(void)
     if (op) {
         CHECK_STR(mt_str(json_object_get(json_array_get(json_object_get(
                       json_object_get(op->body, "item"), "items"), 0),
-                      "item"), "id"), "109");
+                      "item"), "id"), "406");
         CHECK_INT(mt_amount(op->body, "item.items.0.amount", 2), 500);
     }
 

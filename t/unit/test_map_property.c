@@ -807,7 +807,7 @@ one_order(const ctns_map_conf_t *conf, int n, int netsuite_tax)
         li = json_object_get(json_array_get(json_object_get(li, "items"), 0),
                              "item");
 
-        if (strcmp(mt_str(li, "id") ? mt_str(li, "id") : "", "109") == 0) {
+        if (strcmp(mt_str(li, "id") ? mt_str(li, "id") : "", "406") == 0) {
             seen.amount_refunds++;
         } else {
             seen.item_refunds++;
