@@ -54,6 +54,7 @@ ngx_ct_netsuite_link_render(u_char *p, ngx_str_t *tpl, const char **vals)
 
     start = p;
     len = 0;
+    n = 0;
     s = tpl->data;
     end = s + tpl->len;
 
