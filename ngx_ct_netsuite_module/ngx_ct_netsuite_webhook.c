@@ -341,6 +341,12 @@ ngx_ct_netsuite_webhook_process(ngx_http_request_t *r,
                                           "try again later");
         }
 
+        /* an envelope that does not parse: the reason names the field */
+        if (rc == NGX_HTTP_BAD_REQUEST) {
+            return ngx_ct_netsuite_reject(r, rc, "malformed",
+                                          (char *) ctx->reason.data);
+        }
+
         return rc;
     }
 

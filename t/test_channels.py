@@ -429,8 +429,10 @@ def test_eventgrid_batches(channels, redis):
     # all or nothing: one bad event refuses the whole batch
     good = ct_send.eventgrid_event(order_created(), "e1", "2026-07-01T10:00Z")
     bad = dict(good, id="e2", data="not an object")
-    st, _, _ = post(json.dumps([good, bad]).encode())
+    st, _, resp = post(json.dumps([good, bad]).encode())
     assert st == 400
+    assert json.loads(resp) == {"result": "malformed", "id": None,
+                                "error": "event 1 has no \"data\" object"}
     big = json.dumps([good] * 101).encode()
     assert post(big)[0] == 400
     assert post(body, query={})[0] == 401
