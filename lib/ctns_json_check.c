@@ -153,6 +153,25 @@ ctns_jc_string(ctns_jc_t *c)
         }
 
         c->p += 6;
+
+        /*
+         * A lone surrogate is no character: the worker's parser (jansson)
+         * refuses it, so the edge must not acknowledge it.
+         */
+        if (v >= 0xdc00 && v <= 0xdfff) {
+            return ctns_jc_fail(c, "lone surrogate escape in string");
+        }
+
+        if (v >= 0xd800 && v <= 0xdbff) {
+            if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u'
+                || ctns_jc_hex4(c->p + 2, &v) != 0
+                || v < 0xdc00 || v > 0xdfff)
+            {
+                return ctns_jc_fail(c, "lone surrogate escape in string");
+            }
+
+            c->p += 6;
+        }
     }
 
     return ctns_jc_fail(c, "unterminated string");
