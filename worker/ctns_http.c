@@ -292,7 +292,12 @@ static void
 ctns_http_fail(ctns_http_req_t *r, const char *why)
 {
     r->cerr = CURLE_FAILED_INIT;
-    snprintf(r->errbuf, sizeof(r->errbuf), "%s", why);
+
+    /* the lane's own reason (a failed token request) says more */
+    if (r->errbuf[0] == '\0') {
+        snprintf(r->errbuf, sizeof(r->errbuf), "%s", why);
+    }
+
     r->done(r);
 }
 
