@@ -119,7 +119,7 @@ pytest: all
 
 # The memory-checked run: module and lib with ASan + UBSan (leaks counted
 # when a frame of ours allocated them), the module's suites on real nginx.
-ASAN_SUITES ?= t/test_ingest.py
+ASAN_SUITES ?= t/test_ingest.py t/test_status.py t/test_metrics.py
 
 test: deps
 	@$(MAKE) --no-print-directory all

@@ -15,48 +15,9 @@ import uuid
 import pytest
 
 from harness.common import wait_until
+from harness.status import (audit_entry, get, now_ms, seed_status,
+                            start_status as start)
 from harness.webhook import deliver, order_created, post, shard_of
-
-LINK = ("https://1234567.app.netsuite.com/app/accounting/transactions/"
-        "$type.nl?id=$id")
-CUSTOMER_LINK = ("https://1234567.app.netsuite.com/app/common/entity/"
-                 "custjob.nl?id=$id")
-
-
-def status_conf(redis_server, status_extra="", http_extra=""):
-    http = """
-    ct_netsuite_redis {addr} timeout=1s;
-    ct_netsuite_status_link {link};
-    ct_netsuite_status_link customer {customer};
-    {extra}
-""".format(addr=redis_server.address, link=LINK, customer=CUSTOMER_LINK,
-           extra=http_extra)
-    server = """
-        location = /ct {{
-            ct_netsuite_webhook;
-            ct_netsuite_auth none;
-        }}
-        location /ct/status/ {{
-            ct_netsuite_status;
-            {extra}
-        }}
-""".format(extra=status_extra)
-    return http, server
-
-
-def get(port, path, headers=None, method="GET"):
-    return post(port, path, None, headers or {}, method=method)
-
-
-def start(nginx_factory, redis_server, **kw):
-    http, server = status_conf(redis_server, **kw)
-    n = nginx_factory(http=http, server=server)
-    n.write("conf/keys/status.token", "# status readers\ns3cret-file\n",
-            mode=0o600)
-    n.write("conf/htpasswd", "support:{PLAIN}letmein\n")
-    n.start()
-    return n
-
 
 @pytest.fixture
 def status(nginx_factory, redis_server, redis):
@@ -64,42 +25,6 @@ def status(nginx_factory, redis_server, redis):
     wait_until(lambda: get(n.port, "/ct/status/")[0] == 200, timeout=10,
                what="redis ready")
     return n
-
-
-# --- seeding as the worker writes ------------------------------------------
-
-def now_ms():
-    return int(time.time() * 1000)
-
-
-def seed_status(redis, rtype, rid, state, records=(), attempts=1,
-                last_error=None, updated_at=None, number=None, audit=()):
-    fields = {
-        "state": state,
-        "records": json.dumps(list(records)),
-        "attempts": str(attempts),
-        "last_error": json.dumps(last_error) if last_error else "",
-        "rv": "3",
-        "seq": "5",
-        "last_event": str(uuid.uuid4()),
-        "updated_at": str(updated_at or now_ms()),
-    }
-    if number:
-        fields["order_number"] = number
-        redis.set("ctns:idx:order-number:" + number, rid)
-    redis.hset("ctns:status:%s:%s" % (rtype, rid), mapping=fields)
-    for a in audit:
-        redis.xadd("ctns:audit:%s:%s" % (rtype, rid), a)
-    return fields
-
-
-def audit_entry(action, result, http_status="", code="", detail="",
-                records=()):
-    return {"event": str(uuid.uuid4()), "type": "OrderCreated",
-            "action": action, "result": result,
-            "records": json.dumps(list(records)), "http": str(http_status),
-            "code": code, "detail": detail,
-            "at": "2026-11-27T10:00:00.000Z"}
 
 
 SO = {"type": "salesOrder", "id": "8812", "externalId": "ct-order-x"}
@@ -568,3 +493,4 @@ def test_config_errors(nginx_factory, redis_server, directive, error):
     rc, out = n.test_config()
     assert rc != 0
     assert error in out, out
+
