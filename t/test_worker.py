@@ -8,6 +8,7 @@ API.
 
 import json
 import signal
+import time
 import uuid
 
 import pytest
@@ -427,3 +428,32 @@ def test_malformed_entry_dead_lettered(redis, netsuite, workers):
     assert d["code"] == "MALFORMED_EVENT" and "payload" in d["detail"]
     wait_until(lambda: pending(redis) == 0, timeout=10, what="ack")
 
+
+
+def test_401_repeated_once_then_dead_letter(redis, netsuite, workers):
+    """TBA token revoked: one repeat with a fresh signature, then DLQ."""
+    netsuite.admin("POST", "tokens/revoke",
+                   {"token_id": netsuite.creds["token_id"]})
+    workers.start()
+    oid = enqueue_orders(redis, 1)[0]
+    wait_state(redis, [oid], state="dead", timeout=20)
+
+    d = dlq(redis)[0][1]
+    assert d["http"] == "401" and d["code"] == "INVALID_LOGIN"
+    assert netsuite.stats()["requests_by_status"]["401"] == 2
+
+
+def test_m2m_token_renewed_before_expiry(redis, netsuite, workers):
+    netsuite.set_config({"oauth2": {"token_ttl_s": 2}})
+    workers.start(workers.config(auth="oauth2-es256"))
+    oids = []
+    for n in range(1, 6):
+        oids += enqueue_orders(redis, 1, start=n)
+        wait_state(redis, oids, timeout=20)
+        time.sleep(0.7)
+
+    issued = [a for a in netsuite.audit() if a.get("outcome") == "ok"
+              and "token" in (a.get("path") or "")]
+    assert len(issued) >= 2, issued
+    assert "401" not in netsuite.stats()["requests_by_status"]
+    assert_exactly_once(netsuite, oids)

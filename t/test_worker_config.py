@@ -148,3 +148,23 @@ def test_log_level_option_rejects_garbage(workers):
     assert r.returncode == 2
     assert "--log-level" in r.stderr
 
+
+
+def test_example_configuration_is_valid(workers, tmp_path):
+    """examples/ctns.json passes check-config once its secrets exist."""
+    from harness.common import ROOT, fixture_path
+    with open(os.path.join(ROOT, "examples", "ctns.json")) as fh:
+        text = fh.read()
+    key = fixture_path("netsuite", "TEST-ONLY-m2m-ec-p256-private-key.pem")
+    path = tmp_path / "ctns.json"
+    path.write_text(text.replace("/etc/ctns/netsuite-m2m-key.pem", key))
+    env = dict(os.environ, CTNS_REDIS_PASSWORD="x", CTNS_CT_CLIENT_SECRET="y")
+    r = subprocess.run([build_path("ctns-worker"), "check-config", "-c",
+                        str(path)], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    del env["CTNS_CT_CLIENT_SECRET"]
+    r = subprocess.run([build_path("ctns-worker"), "check-config", "-c",
+                        str(path)], capture_output=True, text=True, env=env)
+    assert r.returncode == 1
+    assert "config error: commercetools.client_secret: environment " \
+        "variable \"CTNS_CT_CLIENT_SECRET\" is not set" in r.stderr
