@@ -16,8 +16,8 @@ out=${FUZZ_BUILD:-$root/build/fuzz}
 secs=${FUZZ_SECONDS:-10}
 cc=${FUZZ_CC:-clang}
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(jwt jwks sns eventgrid pubsub normalize nserror map_conf
-                                 settle)
+[ ${#names[@]} -gt 0 ] ||
+    names=(jwt jwks sns eventgrid pubsub normalize nserror map_conf settle)
 
 command -v "$cc" >/dev/null || {
     echo "fuzz: $cc not found (tools/deps.sh installs clang)" >&2; exit 1; }
@@ -76,7 +76,7 @@ for name in "${names[@]}"; do
         exit 1
     }
 
-    grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' \
+    grep -aE '^stat::number_of_executed_units|^#[0-9]+.*DONE' \
         "$out/$name.log" | sed "s/^/fuzz: $name: /" >&2 || true
 done
 
