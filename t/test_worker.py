@@ -457,3 +457,20 @@ def test_m2m_token_renewed_before_expiry(redis, netsuite, workers):
     assert len(issued) >= 2, issued
     assert "401" not in netsuite.stats()["requests_by_status"]
     assert_exactly_once(netsuite, oids)
+
+
+def test_abandoned_entry_claimed(redis, netsuite, workers):
+    """An entry a dead consumer read but never acknowledged is claimed."""
+    oid, fields = order_event(1)
+    enqueue(redis, fields)
+    for s in range(8):
+        redis.xgroup_create("ctns:{%d}:events" % s, "ctns-workers", id="0",
+                            mkstream=True)
+    got = redis.xreadgroup("ctns-workers", "ghost", {
+        "ctns:{%d}:events" % s: ">" for s in range(8)}, count=10)
+    assert got and pending(redis) == 1
+
+    workers.start(workers.config(worker={"claim_idle_ms": 1000}))
+    wait_state(redis, [oid], timeout=20)
+    wait_until(lambda: pending(redis) == 0, timeout=10, what="ack")
+    assert_exactly_once(netsuite, [oid])

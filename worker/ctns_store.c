@@ -273,6 +273,27 @@ ctns_store_argv(ctns_store_t *st, ctns_cmd_t *c)
 }
 
 
+/* One command whose reply does not matter beyond success; frees c. */
+
+static int
+ctns_store_run(ctns_store_t *st, ctns_cmd_t *c)
+{
+    redisReply  *r;
+
+    r = ctns_store_argv(st, c);
+    ctns_cmd_free(c);
+
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+        freeReplyObject(r);
+        return -1;
+    }
+
+    freeReplyObject(r);
+
+    return 0;
+}
+
+
 int
 ctns_store_pipeline(ctns_store_t *st, ctns_cmd_t *cmds, int n)
 {
@@ -532,7 +553,6 @@ ctns_store_touch(ctns_store_t *st, int shard, const char **ids, int n,
 {
     int          i;
     ctns_cmd_t   c;
-    redisReply  *r;
 
     memset(&c, 0, sizeof(c));
 
@@ -550,16 +570,7 @@ ctns_store_touch(ctns_store_t *st, int shard, const char **ids, int n,
     ctns_cmd_fmt(&c, "%lld", (long long) idle_ms);
     ctns_cmd_str(&c, "JUSTID");
 
-    r = ctns_store_argv(st, &c);
-    ctns_cmd_free(&c);
-
-    if (r == NULL) {
-        return -1;
-    }
-
-    freeReplyObject(r);
-
-    return 0;
+    return ctns_store_run(st, &c);
 }
 
 
@@ -661,7 +672,6 @@ ctns_store_retry_lease(ctns_store_t *st, const char *member,
     int64_t until_ms)
 {
     ctns_cmd_t   c;
-    redisReply  *r;
 
     memset(&c, 0, sizeof(c));
 
@@ -671,14 +681,5 @@ ctns_store_retry_lease(ctns_store_t *st, const char *member,
     ctns_cmd_fmt(&c, "%lld", (long long) until_ms);
     ctns_cmd_str(&c, member);
 
-    r = ctns_store_argv(st, &c);
-    ctns_cmd_free(&c);
-
-    if (r == NULL) {
-        return -1;
-    }
-
-    freeReplyObject(r);
-
-    return 0;
+    return ctns_store_run(st, &c);
 }
