@@ -353,13 +353,10 @@ ctns_batch_send(ctns_batch_t *b, ctns_http_req_t *(*make)(ctns_batch_t *,
     }
 
     if (ctns_batch_retryable(r)) {
-        snprintf(b->error, sizeof(b->error), "%s %s: %s", r->method, r->url,
-                 r->cerr != CURLE_OK ? r->errbuf : "gave up after retries");
-        if (r->cerr == CURLE_OK) {
-            snprintf(b->error, sizeof(b->error), "%s %s: HTTP %ld after "
-                     "%d attempts", r->method, r->url, r->status, attempt + 1);
-        }
-
+        snprintf(b->error, sizeof(b->error), "%s %s: %s (HTTP %ld) after %d "
+                 "attempts", r->method, r->url,
+                 r->cerr != CURLE_OK ? r->errbuf : "no success", r->status,
+                 attempt + 1);
         ctns_http_req_free(r);
         return NULL;
     }
@@ -440,8 +437,10 @@ ctns_batch_suiteql(ctns_batch_t *b, const char *q)
     char     path[96], *body;
     json_t  *all, *page, *items;
 
+    page = json_pack("{s:s}", "q", q);
+    body = json_dumps(page, JSON_COMPACT);
+    json_decref(page);
     all = json_array();
-    body = json_dumps(json_pack("{s:s}", "q", q), JSON_COMPACT);
     offset = 0;
 
     for ( ;; ) {
@@ -453,7 +452,10 @@ ctns_batch_suiteql(ctns_batch_t *b, const char *q)
         if (page == NULL || status != 200) {
             if (page) {
                 snprintf(b->error, sizeof(b->error), "SuiteQL: HTTP %ld: "
-                         "%.300s", status, json_dumps(page, JSON_COMPACT));
+                         "%.300s", status,
+                         json_string_value(json_object_get(page, "title"))
+                         ? json_string_value(json_object_get(page, "title"))
+                         : "(no title)");
             }
 
             json_decref(page);
