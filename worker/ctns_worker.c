@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
+#include "ctns_batch.h"
 #include "ctns_cmd.h"
 #include "ctns_conf.h"
 #include "ctns_engine.h"
@@ -215,6 +216,10 @@ main(int argc, char **argv)
     ctns_opts_t       o;
     ctns_conf_t      *conf;
     ctns_map_conf_t  *map;
+
+    if (argc > 1 && ctns_batch_command(argv[1])) {
+        return ctns_batch_main(argc, argv);
+    }
 
     if (ctns_parse_args(argc, argv, &o) != 0) {
         ctns_usage(stderr);
