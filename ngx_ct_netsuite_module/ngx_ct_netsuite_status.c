@@ -220,6 +220,12 @@ ngx_ct_netsuite_status_access(ngx_http_request_t *r)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
 
+    /* first: a body left unread would break the keepalive connection */
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     if (lcf->status_token) {
         rc = ngx_ct_netsuite_status_token(r, lcf->status_token);
 
@@ -267,11 +273,6 @@ ngx_ct_netsuite_status_access(ngx_http_request_t *r)
                     "\"error\":\"GET or HEAD only\"}\n");
 
         return ngx_ct_netsuite_answer_raw(r, NGX_HTTP_NOT_ALLOWED, &json);
-    }
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
     }
 
     return NGX_DECLINED;

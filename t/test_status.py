@@ -494,3 +494,42 @@ def test_config_errors(nginx_factory, redis_server, directive, error):
     assert rc != 0
     assert error in out, out
 
+
+
+def test_stream_prefix_and_shards(nginx_factory, redis_server, redis):
+    n = start(nginx_factory, redis_server,
+              http_extra="ct_netsuite_stream shop1 shards=3;")
+    msg = order_created()
+    wait_until(lambda: deliver(n.port, msg)[0] == 202, timeout=10,
+               what="redis ready")
+    shard = shard_of(msg["resource"]["id"], 3)
+    assert redis.xlen("shop1:{%d}:events" % shard) == 1
+
+    st, _, body = get(n.port, "/ct/status/events/" + msg["id"])
+    assert st == 200 and body["stream"]["shard"] == shard
+
+    st, _, body = get(n.port, "/ct/status/")
+    assert body["prefix"] == "shop1"
+    assert [s["length"] for s in body["shards"]] == \
+        [1 if i == shard else 0 for i in range(3)]
+
+    oid = str(uuid.uuid4())
+    redis.hset("shop1:status:order:" + oid, mapping={"state": "synced"})
+    st, _, body = get(n.port, "/ct/status/orders/" + oid)
+    assert st == 200 and body["updated_at"] is None
+    assert "etag" not in get(n.port, "/ct/status/orders/" + oid)[1]
+
+
+def test_keepalive_after_refused_body(status, redis):
+    """A refused request's body is read away: the connection stays usable."""
+    c = http.client.HTTPConnection("127.0.0.1", status.port, timeout=5)
+    try:
+        c.request("POST", "/ct/status/", body=b"x" * 5000)
+        r = c.getresponse()
+        r.read()
+        assert r.status == 405
+        c.request("GET", "/ct/status/")
+        r = c.getresponse()
+        assert r.status == 200 and json.loads(r.read())["prefix"] == "ctns"
+    finally:
+        c.close()
