@@ -156,6 +156,10 @@ ngx_ct_netsuite_metrics_reason(ngx_str_t *reason)
 {
     ngx_uint_t  i;
 
+    if (reason->len == 0) {
+        return NGX_CT_NETSUITE_REASONS - 1;
+    }
+
     for (i = 0; ngx_ct_netsuite_reason_words[i].word; i++) {
         if (ngx_strlcasestrn(reason->data, reason->data + reason->len,
                              (u_char *) ngx_ct_netsuite_reason_words[i].word,
