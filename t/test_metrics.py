@@ -337,3 +337,37 @@ def test_parser_is_strict(text, error):
         text += "\n"
     with pytest.raises(AssertionError, match=re.escape(error)):
         parse(text)
+
+
+def test_channel_labels_with_several_schemes(nginx_factory, redis_server,
+                                             redis):
+    """Which scheme accepted is the label; a refusal by all is unknown."""
+    http, server = conf(redis_server,
+                        workers_auth="hmac secret_file=keys/hmac.secret; "
+                                     "ct_netsuite_auth token header=x-key "
+                                     "secret=k3y")
+    n = nginx_factory(http=http, server=server)
+    n.write("conf/keys/hmac.secret", SECRET + "\n", mode=0o600)
+    n.start()
+    wait_until(lambda: post(n.port, "/ct/status/", None,
+                            method="GET")[0] == 200,
+               timeout=10, what="redis ready")
+
+    assert deliver(n.port, order_created())[0] == 202
+    body = json.dumps(order_created()).encode()
+    assert post(n.port, "/ct", body, {"x-key": "k3y",
+                                      "content-type": "application/json"}
+                )[0] == 202
+    assert post(n.port, "/ct", body, {"x-key": "nope",
+                                      "content-type": "application/json"}
+                )[0] == 401
+
+    fams = scrape(n.port)
+    assert value(fams, "ctns_deliveries_total", channel="hmac",
+                 result="enqueued") == 1
+    assert value(fams, "ctns_deliveries_total", channel="token",
+                 result="enqueued") == 1
+    assert value(fams, "ctns_deliveries_total", channel="unknown",
+                 result="unauthorized") == 1
+    assert value(fams, "ctns_signature_failures_total",
+                 reason="mismatch") == 1
