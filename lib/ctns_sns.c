@@ -683,10 +683,11 @@ ctns_sns_verify_signature(const ctns_sns_msg_t *msg, EVP_PKEY *key,
 
 ctns_verify_rc_t
 ctns_sns_cert_key(const char *pem, size_t len, time_t now, EVP_PKEY **key,
-    ctns_verify_err_t *err)
+    time_t *not_after, ctns_verify_err_t *err)
 {
-    X509  *cert;
-    BIO   *bio;
+    X509       *cert;
+    BIO        *bio;
+    struct tm   tm;
 
     *key = NULL;
 
@@ -711,6 +712,16 @@ ctns_sns_cert_key(const char *pem, size_t len, time_t now, EVP_PKEY **key,
                                 "certificate not valid now");
     }
 
+    if (not_after != NULL) {
+        if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) {
+            X509_free(cert);
+            return ctns_verify_fail(err, CTNS_VERIFY_MALFORMED,
+                                    "certificate notAfter unreadable");
+        }
+
+        *not_after = timegm(&tm);
+    }
+
     *key = X509_get_pubkey(cert);
     X509_free(cert);
 
@@ -729,7 +740,7 @@ ctns_sns_cert_key(const char *pem, size_t len, time_t now, EVP_PKEY **key,
 
 ctns_verify_rc_t
 ctns_sns_cert_load(const char *path, time_t now, EVP_PKEY **key,
-    ctns_verify_err_t *err)
+    time_t *not_after, ctns_verify_err_t *err)
 {
     char              *pem;
     size_t             len;
@@ -742,7 +753,7 @@ ctns_sns_cert_load(const char *path, time_t now, EVP_PKEY **key,
         return rc;
     }
 
-    rc = ctns_sns_cert_key(pem, len, now, key, err);
+    rc = ctns_sns_cert_key(pem, len, now, key, not_after, err);
     free(pem);
 
     return rc;

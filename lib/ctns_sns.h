@@ -109,13 +109,15 @@ void ctns_sns_cert_file_name(const char *url, size_t len, char *buf);
 
 /*
  * The public key of a PEM certificate, valid at now, RSA >= 2048 bits;
- * the caller frees it.  ctns_sns_cert_load() reads a cache file: a missing
- * file is CTNS_VERIFY_NOKEY.
+ * the caller frees it.  *not_after (when not NULL) is the end of the
+ * certificate's validity, for a cache to stop using it then.
+ * ctns_sns_cert_load() reads a cache file: a missing file is
+ * CTNS_VERIFY_NOKEY.
  */
 ctns_verify_rc_t ctns_sns_cert_key(const char *pem, size_t len, time_t now,
-    EVP_PKEY **key, ctns_verify_err_t *err);
+    EVP_PKEY **key, time_t *not_after, ctns_verify_err_t *err);
 ctns_verify_rc_t ctns_sns_cert_load(const char *path, time_t now,
-    EVP_PKEY **key, ctns_verify_err_t *err);
+    EVP_PKEY **key, time_t *not_after, ctns_verify_err_t *err);
 
 
 #endif /* _CTNS_SNS_H_INCLUDED_ */

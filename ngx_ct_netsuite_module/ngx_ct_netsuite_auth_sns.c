@@ -28,6 +28,7 @@
 typedef struct {
     ngx_ct_netsuite_keyfile_t   file;
     EVP_PKEY                   *key;
+    time_t                      not_after;
 } ngx_ct_netsuite_sns_cert_t;
 
 
@@ -226,7 +227,7 @@ ngx_ct_netsuite_sns_key(ngx_http_request_t *r, ngx_ct_netsuite_sns_conf_t *sc,
 
         if (c->file.present) {
             rc = ctns_sns_cert_load((char *) c->file.path.data, ngx_time(),
-                                    &c->key, err);
+                                    &c->key, &c->not_after, err);
             if (rc != CTNS_VERIFY_OK) {
                 ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                               "ct_netsuite: SNS certificate \"%V\" refused: "
@@ -238,7 +239,11 @@ ngx_ct_netsuite_sns_key(ngx_http_request_t *r, ngx_ct_netsuite_sns_conf_t *sc,
     *key = c->key;
 
     if (c->key != NULL) {
-        return CTNS_VERIFY_OK;
+        /* cached past its end: refused until ctns-keys brings a new one */
+        return ngx_time() <= c->not_after
+               ? CTNS_VERIFY_OK
+               : ctns_verify_fail(err, CTNS_VERIFY_DENIED,
+                                  "SNS certificate %s expired", name);
     }
 
     return c->file.present
@@ -398,6 +403,7 @@ ngx_ct_netsuite_sns_verify(ngx_http_request_t *r, void *conf,
         goto done;
     }
 
+    key = NULL;
     vrc = ctns_sns_check(&sc->sns, m, ngx_time(), &err);
 
     if (vrc == CTNS_VERIFY_OK) {

@@ -28,7 +28,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     ctns_verify_err_t  err;
 
     if (ctns_sns_cert_load("signatures/TEST-ONLY-self-signed-cert.pem",
-                           1782901222, &key, &err) != CTNS_VERIFY_OK)
+                           1782901222, &key, NULL, &err) != CTNS_VERIFY_OK)
     {
         fprintf(stderr, "fuzz_sns: %s (run from t/fixtures)\n", err.reason);
         abort();

@@ -154,6 +154,11 @@ verify_edited(const char *path, const char *from, const char *to,
     }
 
     edited = malloc(len + strlen(to) + 1);
+    if (edited == NULL) {
+        free(body);
+        return CTNS_VERIFY_ERROR;
+    }
+
     sprintf(edited, "%.*s%s%s", (int) (at - body), body, to,
             at + strlen(from));
 
@@ -435,6 +440,7 @@ test_cert_files(void)
 {
     char                name[CTNS_SNS_CERT_NAME_LEN], *pem;
     size_t              len;
+    time_t              not_after;
     EVP_PKEY           *key;
     ctns_verify_err_t   err;
 
@@ -447,18 +453,25 @@ test_cert_files(void)
     CHECK(strcmp(name + 68, ".pem") == 0);
 
     CHECK_INT(ctns_sns_cert_load("signatures/no-such.pem", PUBLISHED_V1, &key,
-                                 &err), CTNS_VERIFY_NOKEY);
+                                 NULL, &err), CTNS_VERIFY_NOKEY);
     CHECK_INT(ctns_sns_cert_load("signatures/jwks.json", PUBLISHED_V1, &key,
-                                 &err), CTNS_VERIFY_MALFORMED);
+                                 NULL, &err), CTNS_VERIFY_MALFORMED);
     /* valid 2026-01-01 .. 2099-12-31 */
     CHECK_INT(ctns_sns_cert_load("signatures/TEST-ONLY-self-signed-cert.pem",
-                                 1700000000, &key, &err), CTNS_VERIFY_DENIED);
+                                 1700000000, &key, NULL, &err),
+              CTNS_VERIFY_DENIED);
     CHECK(strstr(err.reason, "not valid now") != NULL);
 
     pem = ctns_test_read_file("signatures/TEST-ONLY-self-signed-cert.pem",
                               &len);
-    CHECK_INT(ctns_sns_cert_key(pem, len / 2, PUBLISHED_V1, &key, &err),
+    CHECK_INT(ctns_sns_cert_key(pem, len / 2, PUBLISHED_V1, &key, NULL, &err),
               CTNS_VERIFY_MALFORMED);
+
+    /* valid until 2099-12-31 */
+    CHECK_INT(ctns_sns_cert_key(pem, len, PUBLISHED_V1, &key, &not_after,
+                                &err), CTNS_VERIFY_OK);
+    CHECK(not_after == 4102444799LL);
+    EVP_PKEY_free(key);
     free(pem);
 }
 
@@ -469,7 +482,7 @@ main(void)
     ctns_verify_err_t  err;
 
     CHECK_INT(ctns_sns_cert_load("signatures/TEST-ONLY-self-signed-cert.pem",
-                                 PUBLISHED_V1, &cert_key, &err),
+                                 PUBLISHED_V1, &cert_key, NULL, &err),
               CTNS_VERIFY_OK);
 
     if (cert_key) {

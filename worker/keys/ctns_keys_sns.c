@@ -95,7 +95,7 @@ ctns_keys_cert(const ctns_keys_conf_t *conf, const char *url, size_t len)
         return rc;
     }
 
-    if (ctns_sns_cert_key(pem, pem_len, time(NULL), &key, &err)
+    if (ctns_sns_cert_key(pem, pem_len, time(NULL), &key, NULL, &err)
         != CTNS_VERIFY_OK)
     {
         ctns_keys_log("error", "sns cert: %.*s refused: %s", (int) len, url,
