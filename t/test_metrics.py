@@ -111,7 +111,7 @@ def value(families, name, **labels):
     return fam["samples"][(name, tuple(sorted(labels.items())))]
 
 
-def conf(redis_server, workers_auth="hmac secret_file=keys/hmac.secret"):
+def conf(redis_server, auth="hmac secret_file=keys/hmac.secret"):
     http = "ct_netsuite_redis %s timeout=1s;" % redis_server.address
     server = """
         location = /ct {
@@ -124,7 +124,7 @@ def conf(redis_server, workers_auth="hmac secret_file=keys/hmac.secret"):
         location = /metrics {
             ct_netsuite_metrics;
         }
-""" % workers_auth
+""" % auth
     return http, server
 
 
@@ -343,7 +343,7 @@ def test_channel_labels_with_several_schemes(nginx_factory, redis_server,
                                              redis):
     """Which scheme accepted is the label; a refusal by all is unknown."""
     http, server = conf(redis_server,
-                        workers_auth="hmac secret_file=keys/hmac.secret; "
+                        auth="hmac secret_file=keys/hmac.secret; "
                                      "ct_netsuite_auth token header=x-key "
                                      "secret=k3y")
     n = nginx_factory(http=http, server=server)
