@@ -823,6 +823,9 @@ ngx_ct_netsuite_status_event_done(ngx_http_request_t *r,
     v->hash = replies[0];
 
     if (v->hash->type != REDIS_REPLY_ARRAY) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ct_netsuite: status hash of event %V: %s", &v->id,
+                      v->hash->str ? v->hash->str : "not a hash");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
