@@ -46,7 +46,7 @@ ctns_reply_field(const redisReply *f, const char *name)
 static int
 ctns_replay_one(ctns_store_t *st, const char *dlq_id, const redisReply *f)
 {
-    int           i;
+    int           i, rc;
     unsigned      shard;
     char          rtype[64], stream[128];
     const char   *res, *slash, *v, *eid;
@@ -135,7 +135,12 @@ ctns_replay_one(ctns_store_t *st, const char *dlq_id, const redisReply *f)
     printf("replayed %s -> %s %s (%s)\n", dlq_id, stream, r->str, res);
     freeReplyObject(r);
 
-    return ctns_store_pipeline(st, &c[1], 2) == 0 ? 0 : -1;
+    rc = ctns_store_pipeline(st, &c[1], 2);
+
+    ctns_cmd_free(&c[1]);
+    ctns_cmd_free(&c[2]);
+
+    return rc == 0 ? 0 : -1;
 }
 
 

@@ -209,74 +209,90 @@ ctns_run(const ctns_opts_t *o, ctns_conf_t *conf, ctns_map_conf_t *map)
 }
 
 
+/* The command of o; returns the exit status. */
+
+static int
+ctns_command(const ctns_opts_t *o)
+{
+    int               rc;
+    ctns_conf_t      *conf;
+    ctns_map_conf_t  *map;
+
+    if (strcmp(o->command, "version") == 0) {
+        printf("ctns-worker %s\n", CTNS_VERSION);
+        return 0;
+    }
+
+    if (strcmp(o->command, "help") == 0 || strcmp(o->command, "--help") == 0)
+    {
+        ctns_usage(stdout);
+        return 0;
+    }
+
+    if (strcmp(o->command, "run") && strcmp(o->command, "check-config")
+        && strcmp(o->command, "replay") && strcmp(o->command, "status"))
+    {
+        fprintf(stderr, "ctns-worker: unknown command \"%s\"\n", o->command);
+        ctns_usage(stderr);
+        return 2;
+    }
+
+    /* replay takes exactly one of --all and dead-letter ids */
+    if ((strcmp(o->command, "replay") == 0 && !o->all == !o->nargs)
+        || (strcmp(o->command, "status") == 0 && o->nargs != 1))
+    {
+        ctns_usage(stderr);
+        return 2;
+    }
+
+    conf = ctns_load(o->config, &map);
+    if (conf == NULL) {
+        return 1;
+    }
+
+    if (strcmp(o->command, "check-config") == 0) {
+        printf("%s: configuration ok\n", o->config);
+        rc = 0;
+
+    } else if (strcmp(o->command, "run") == 0) {
+        rc = ctns_run(o, conf, map);
+
+    } else if (strcmp(o->command, "replay") == 0) {
+        rc = ctns_cmd_replay(conf, o->all, o->args, o->nargs);
+
+    } else {
+        rc = ctns_cmd_status(conf, o->args[0]);
+    }
+
+    ctns_map_conf_free(map);
+    ctns_conf_free(conf);
+
+    return rc;
+}
+
+
 int
 main(int argc, char **argv)
 {
-    int               rc;
-    ctns_opts_t       o;
-    ctns_conf_t      *conf;
-    ctns_map_conf_t  *map;
+    int          rc;
+    ctns_opts_t  o;
 
     if (argc > 1 && ctns_batch_command(argv[1])) {
         return ctns_batch_main(argc, argv);
     }
 
     if (ctns_parse_args(argc, argv, &o) != 0) {
-        ctns_usage(stderr);
-        return 2;
-    }
-
-    if (strcmp(o.command, "version") == 0) {
-        printf("ctns-worker %s\n", CTNS_VERSION);
-        return 0;
-    }
-
-    if (strcmp(o.command, "help") == 0 || strcmp(o.command, "--help") == 0) {
-        ctns_usage(stdout);
-        return 0;
-    }
-
-    if (strcmp(o.command, "run") && strcmp(o.command, "check-config")
-        && strcmp(o.command, "replay") && strcmp(o.command, "status"))
-    {
-        fprintf(stderr, "ctns-worker: unknown command \"%s\"\n", o.command);
-        ctns_usage(stderr);
-        return 2;
-    }
-
-    if ((strcmp(o.command, "replay") == 0 && !o.all && o.nargs == 0)
-        || (strcmp(o.command, "replay") == 0 && o.all && o.nargs)
-        || (strcmp(o.command, "status") == 0 && o.nargs != 1))
-    {
+        free(o.args);
         ctns_usage(stderr);
         return 2;
     }
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
-    conf = ctns_load(o.config, &map);
-    if (conf == NULL) {
-        return 1;
-    }
+    rc = ctns_command(&o);
 
-    if (strcmp(o.command, "check-config") == 0) {
-        printf("%s: configuration ok\n", o.config);
-        rc = 0;
-
-    } else if (strcmp(o.command, "run") == 0) {
-        rc = ctns_run(&o, conf, map);
-
-    } else if (strcmp(o.command, "replay") == 0) {
-        rc = ctns_cmd_replay(conf, o.all, o.args, o.nargs);
-
-    } else {
-        rc = ctns_cmd_status(conf, o.args[0]);
-    }
-
-    ctns_map_conf_free(map);
-    ctns_conf_free(conf);
-    free(o.args);
     curl_global_cleanup();
+    free(o.args);
 
     return rc;
 }

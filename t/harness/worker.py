@@ -260,11 +260,23 @@ class Workers:
                                path] + list(args), capture_output=True,
                               text=True, timeout=timeout)
 
+    def sanitizer_reports(self):
+        """ASan/UBSan reports any worker process wrote."""
+        out = []
+        for w in self.procs:
+            text = w.text()
+            if "runtime error:" in text or "Sanitizer" in text:
+                out.append(text[-4000:])
+        return out
+
     def cleanup(self):
         for w in self.procs:
             if w.alive():
                 w.kill()
+        reports = self.sanitizer_reports()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if reports:
+            pytest.fail("sanitizer report from ctns-worker:\n" + reports[0])
 
 
 @pytest.fixture
