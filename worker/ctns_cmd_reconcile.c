@@ -116,18 +116,27 @@ ctns_recon_payment(ctns_recon_t *r, const json_t *p)
 }
 
 
-/* every resource of the query, id cursor paging (commercetools.md 9.4) */
+/*
+ * Every resource of the query, id cursor paging (commercetools.md 9.4).
+ * bounded 0: no upper limit, for payments, whose later modifications do
+ * not move the refunds they already hold.
+ */
 static int
 ctns_recon_ct_scan(ctns_recon_t *r, const char *what, const char *field,
-    void (*add)(ctns_recon_t *, const json_t *))
+    int bounded, void (*add)(ctns_recon_t *, const json_t *))
 {
     long         status;
     size_t       i, n;
-    char         path[768], last[96], cond[128];
+    char         path[768], last[96], cond[160], upper[96];
     json_t      *page, *res;
     const char  *id;
 
     last[0] = '\0';
+    upper[0] = '\0';
+
+    if (bounded) {
+        snprintf(upper, sizeof(upper), " and %s < \"%s\"", field, r->hi);
+    }
 
     for ( ;; ) {
         cond[0] = '\0';
@@ -135,9 +144,9 @@ ctns_recon_ct_scan(ctns_recon_t *r, const char *what, const char *field,
             snprintf(cond, sizeof(cond), " and id > \"%s\"", last);
         }
 
-        snprintf(path, sizeof(path), "%s?where=%s >= \"%s\" and %s < \"%s\""
-                 "%s&sort=id asc&limit=500&withTotal=false", what, field,
-                 r->lo, field, r->hi, cond);
+        snprintf(path, sizeof(path), "%s?where=%s >= \"%s\"%s%s&sort=id asc"
+                 "&limit=500&withTotal=false", what, field, r->lo, upper,
+                 cond);
 
         page = ctns_batch_ct(r->b, path, &status);
 
@@ -435,8 +444,9 @@ ctns_cmd_reconcile(ctns_batch_t *b, const ctns_batch_opts_t *o)
 
     rc = 1;
 
-    if (ctns_recon_ct_scan(&r, "orders", "createdAt", ctns_recon_order) == 0
-        && ctns_recon_ct_scan(&r, "payments", "lastModifiedAt",
+    if (ctns_recon_ct_scan(&r, "orders", "createdAt", 1,
+                           ctns_recon_order) == 0
+        && ctns_recon_ct_scan(&r, "payments", "lastModifiedAt", 0,
                               ctns_recon_payment) == 0
         && ctns_recon_ns_scan(&r) == 0
         && ctns_reconcile(&r.ct, &r.ns, &r.rep) == 0
