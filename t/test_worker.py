@@ -474,3 +474,45 @@ def test_abandoned_entry_claimed(redis, netsuite, workers):
     wait_state(redis, [oid], timeout=20)
     wait_until(lambda: pending(redis) == 0, timeout=10, what="ack")
     assert_exactly_once(netsuite, [oid])
+
+
+def change_fields(oid, version):
+    """A ResourceUpdated change notification as the module stores it."""
+    msg = load_message("resource-updated-order.json")
+    msg["resource"]["id"] = oid
+    msg["version"], msg["oldVersion"] = version, version - 1
+    return {"id": "chg:order:%s:%d:ResourceUpdated" % (oid, version),
+            "type": "ResourceUpdated", "resource": "order/" + oid,
+            "rv": str(version), "seq": "0", "project": "example-shop",
+            "store": "", "at": msg["modifiedAt"], "src": "hmac",
+            "rx": "0", "payload": json.dumps(msg)}
+
+
+def test_change_notifications_compare_versions(redis, netsuite, workers):
+    workers.start()
+    oid, created = order_event(1)          # rv 1, seq 1
+    enqueue(redis, created)
+    wait_state(redis, [oid])
+
+    enqueue(redis, change_fields(oid, 1))
+    enqueue(redis, change_fields(oid, 2))
+    wait_until(lambda: len(audit(redis, "order", oid)) == 3, timeout=20,
+               what="audit")
+
+    trail = audit(redis, "order", oid)
+    assert trail[1]["action"] == "stale"
+    assert "version 1 <= applied 1" in trail[1]["detail"]
+    assert trail[2]["action"] == "ignored"
+    st = status(redis, "order", oid)
+    assert st["rv"] == "2" and st["seq"] == "1"
+
+
+def test_account_id_in_host_form(redis, netsuite, workers):
+    """1234567-sb1 is accepted; the realm sent is still 1234567_SB1."""
+    conf = workers.config()
+    conf["netsuite"]["account_id"] = "1234567-sb1"
+    workers.start(conf)
+    oids = enqueue_orders(redis, 1)
+    wait_state(redis, oids, timeout=20)
+    entries = netsuite.audit()
+    assert entries and all(a.get("outcome") == "ok" for a in entries)
