@@ -6,8 +6,10 @@
 #
 # dpkg-buildpackage cleans inside the source tree and writes its results
 # next to it, which a work tree shared with other builds must not see: the
-# sources are staged into OUT/ct-netsuite-VERSION (no build products, no
-# VCS data) and the .deb files land in OUT.  The changelog is written there
+# sources are staged into OUT/ct-netsuite-VERSION and the source and binary
+# packages land in OUT.  Staged are the files git sees in the work tree
+# (tracked or not ignored, as on disk: what `make` would build), or with
+# DEB_HEAD=1 exactly the checked-out commit.  The changelog is written there
 # from the single version source, REPO/VERSION, dated by the commit that set
 # it, so that SOURCE_DATE_EPOCH and the staged path are the same on every
 # build of a commit and the packages come out byte for byte the same.
@@ -32,8 +34,20 @@ maint=$(sed -n 's/^Maintainer: //p' "$repo/debian/control")
 src=$out/ct-netsuite-$version
 rm -rf "$out"
 mkdir -p "$src"
-tar -C "$repo" --exclude=./.git --exclude=./build --exclude=./build-asan \
-    --exclude=__pycache__ --exclude=.pytest_cache -cf - . | tar -C "$src" -xf -
+if ! git -C "$repo" rev-parse -q --verify HEAD >/dev/null; then
+    echo "build-deb: no git checkout, staging every file" >&2
+    tar -C "$repo" --exclude=./build --exclude=./build-asan -cf - . \
+        | tar -C "$src" -xf -
+elif [ "${DEB_HEAD:-0}" = 1 ]; then
+    echo "build-deb: staging commit $(git -C "$repo" rev-parse --short HEAD)" >&2
+    git -C "$repo" archive --format=tar HEAD | tar -C "$src" -xf -
+else
+    echo "build-deb: staging the work tree" >&2
+    (cd "$repo" && git ls-files -z -c -o --exclude-standard \
+        | while IFS= read -r -d '' f; do   # deleted but still tracked
+              [ -e "$f" ] && printf '%s\0' "$f"; done \
+        | tar --null -T - -cf -) | tar -C "$src" -xf -
+fi
 
 cat > "$src/debian/changelog" <<END
 ct-netsuite ($version) unstable; urgency=medium
@@ -44,7 +58,7 @@ ct-netsuite ($version) unstable; urgency=medium
 END
 
 echo "build-deb: dpkg-buildpackage in $src" >&2
-(cd "$src" && dpkg-buildpackage -b -uc -us -j2) > "$out/build.log" 2>&1 || {
+(cd "$src" && dpkg-buildpackage -uc -us -j2) > "$out/build.log" 2>&1 || {
     tail -n 40 "$out/build.log" >&2
     echo "build-deb: dpkg-buildpackage failed, see $out/build.log" >&2
     exit 1; }
