@@ -516,3 +516,32 @@ def test_account_id_in_host_form(redis, netsuite, workers):
     wait_state(redis, oids, timeout=20)
     entries = netsuite.audit()
     assert entries and all(a.get("outcome") == "ok" for a in entries)
+
+
+def test_redis_restart(netsuite):
+    """Redis goes away and comes back: the worker reconnects, loses nothing."""
+    from harness.redis_server import RedisServer
+    from harness.worker import Workers
+
+    srv = RedisServer(appendonly=True, fsync="always").start()
+    ws = Workers(srv, netsuite)
+    try:
+        r = srv.client()
+        w = ws.start(ws.config(redis={"address": srv.address,
+                                      "timeout_ms": 500}))
+        first = enqueue_orders(r, 3)
+        wait_state(r, first, timeout=20)
+
+        srv.stop()
+        time.sleep(1.0)
+        srv.start()
+        r = srv.client()
+        second = enqueue_orders(r, 3, start=10)
+        wait_state(r, first + second, timeout=30)
+
+        assert w.alive()
+        assert_exactly_once(netsuite, first + second)
+        assert any(l.get("msg", "").startswith("redis") for l in w.logs())
+    finally:
+        ws.cleanup()
+        srv.cleanup()
