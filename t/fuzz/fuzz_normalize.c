@@ -10,7 +10,12 @@
  *   - nesting deeper than CTNS_JSON_MAX_DEPTH: the edge refuses it;
  *   - numbers outside jansson's json_int_t or double range: jansson
  *     refuses them, the edge passes the bytes on (it reads only small
- *     integers, and the worker's mapping refuses what it cannot hold).
+ *     integers, and the worker's mapping refuses what it cannot hold);
+ *   - a NUL byte outside strings: jansson takes it for the end of input
+ *     and accepts what came before, the edge refuses it (stricter);
+ *   - "\u0000" in a string: valid JSON, accepted by both here; jansson
+ *     needs JSON_ALLOW_NUL for it, which worker/ctns_job.c does not pass
+ *     (reported, t/test_abuse.py test_escaped_nul_in_free_text_is_posted).
  *
  * On success the event fields must be NUL-terminated within their arrays
  * and the payload span must lie inside the input and be valid JSON itself.
@@ -72,7 +77,9 @@ fuzz_differential(const char *buf, size_t len)
     if (ours != 0 && root != NULL) {
         json_decref(root);
 
-        if (strcmp(why, "nested too deep") == 0) {
+        if (strcmp(why, "nested too deep") == 0
+            || memchr(buf, '\0', off + 1 < len ? off + 1 : len) != NULL)
+        {
             return;
         }
 
