@@ -195,3 +195,29 @@ def test_sync_needs_a_start(redis, workers, ct):
     assert r.returncode == 2
     r = sync(workers, conf, "--since", SINCE, "--every", "15x")
     assert r.returncode == 2
+
+
+def test_sync_alone_posts_to_netsuite(redis, netsuite, workers, ct_sim):
+    """No webhooks at all: sync enqueues, the worker posts; a second sync
+    after the order was applied enqueues nothing."""
+    ct_sim.reset()
+    ct_sim.faults()
+    order = "9e1b7c4a-2d3f-4a5b-8c6d-0e1f2a3b4c01"
+    conf = sync_conf(workers, ct_sim, resources=["orders"])
+
+    r = sync(workers, conf, "--since", "2000-01-01")
+    assert r.returncode == 0, r.stderr
+    assert any(f["resource"] == "order/" + order for f in entries(redis))
+
+    w = workers.start(conf)
+    wait_until(lambda: redis.hget("ctns:status:order:" + order, "state")
+               in ("synced", "dead"), timeout=30, what="order posted")
+    assert redis.hget("ctns:status:order:" + order, "state") == "synced", \
+        redis.hgetall("ctns:status:order:" + order)
+    assert netsuite.get("salesOrder", "eid:ct-order-" + order).status == 200
+    w.stop()
+
+    before = len(entries(redis))
+    r = sync(workers, conf, "--since", "2000-01-01")
+    assert r.returncode == 0, r.stderr
+    assert len(entries(redis)) == before
