@@ -24,6 +24,10 @@ CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Wpointer-arith -Wno-unused-parameter -Werror
 ALL_CFLAGS := -std=gnu99 -fPIC -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
               -I$(ROOT)/lib
+
+# the project's one version number, also the Debian packages' (make deb)
+VERSION    := $(shell cat $(ROOT)/VERSION)
+ALL_CFLAGS += -DCTNS_VERSION='"$(VERSION)"'
 LDLIBS     := -lhiredis -ljansson -lcurl -lssl -lcrypto -lm
 
 LIB_SRCS   := $(wildcard lib/*.c)

@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 
-#define CTNS_VERSION     "0.1.0"
+/* CTNS_VERSION comes from the VERSION file, through the Makefile */
 
 #define CTNS_LOG_DEBUG   0
 #define CTNS_LOG_INFO    1
