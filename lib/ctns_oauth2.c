@@ -90,7 +90,8 @@ ctns_oauth2_signing_input(const ctns_oauth2_claims_t *c)
         goto done;
     }
 
-    hlen = snprintf(hdr, hlen, "{\"alg\":\"%s\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
+    hlen = snprintf(hdr, hlen,
+                    "{\"alg\":\"%s\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
                     c->alg, kid);
 
     plen = snprintf(pl, plen, "{\"iss\":\"%s\",\"scope\":[\"restlets\","

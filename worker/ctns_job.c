@@ -600,7 +600,7 @@ ctns_job_op_begin(ctns_job_t *job)
     json_decref(job->body);
     job->body = json_incref(op->body);
 
-    if (op->kind == CTNS_OP_TRANSFORM) {
+    if (op->kind == CTNS_OP_TRANSFORM || op->kind == CTNS_OP_CREATE) {
         ctns_job_step(job, CTNS_STEP_CHECK);
 
     } else {
@@ -675,7 +675,8 @@ ctns_job_send(ctns_job_t *job, const char *method, const char *path,
     }
 
     snprintf(url, n, "%s%s", eng->api, path);
-    r = ctns_http_req(CTNS_LANE_NS, method, url, eng->conf->netsuite.timeout_ms);
+    r = ctns_http_req(CTNS_LANE_NS, method, url,
+                      eng->conf->netsuite.timeout_ms);
     free(url);
 
     body = NULL;
@@ -940,7 +941,8 @@ ctns_job_ns_done(ctns_http_req_t *r)
 
     if (cls == CTNS_NS_NOT_FOUND && job->step == CTNS_STEP_CHECK) {
         ctns_job_step(job, op->read_type[0] ? CTNS_STEP_READ
-                                            : CTNS_STEP_SOURCE);
+                           : op->kind == CTNS_OP_CREATE ? CTNS_STEP_WRITE
+                           : CTNS_STEP_SOURCE);
         return;
     }
 
@@ -962,7 +964,7 @@ ctns_job_ns_done(ctns_http_req_t *r)
 }
 
 
-/* --- failure ---------------------------------------------------------------- */
+/* --- failure ------------------------------------------------------------ */
 
 
 static void
