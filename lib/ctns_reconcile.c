@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "ctns_grow.h"
 #include "ctns_money.h"
 #include "ctns_reconcile.h"
 
@@ -26,43 +27,19 @@ ctns_recon_kind_name(ctns_gap_kind_e kind)
 }
 
 
-static void *
-ctns_recon_grow(void **items, size_t *n, size_t *cap, size_t size)
-{
-    void    *p;
-    size_t   ncap;
-
-    if (*n == *cap) {
-        ncap = *cap ? *cap * 2 : 64;
-        p = realloc(*items, ncap * size);
-        if (p == NULL) {
-            return NULL;
-        }
-
-        *items = p;
-        *cap = ncap;
-    }
-
-    p = (char *) *items + (*n)++ * size;
-    memset(p, 0, size);
-
-    return p;
-}
-
-
 ctns_recon_item_t *
 ctns_recon_add(ctns_recon_set_t *s)
 {
-    return ctns_recon_grow((void **) &s->items, &s->n, &s->cap,
-                           sizeof(ctns_recon_item_t));
+    return ctns_grow((void **) &s->items, &s->n, &s->cap,
+                     sizeof(ctns_recon_item_t), 64);
 }
 
 
 ctns_recon_gap_t *
 ctns_recon_gap_add(ctns_recon_report_t *rep)
 {
-    return ctns_recon_grow((void **) &rep->gaps, &rep->n, &rep->cap,
-                           sizeof(ctns_recon_gap_t));
+    return ctns_grow((void **) &rep->gaps, &rep->n, &rep->cap,
+                     sizeof(ctns_recon_gap_t), 64);
 }
 
 

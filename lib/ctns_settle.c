@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctns_grow.h"
 #include "ctns_money.h"
 #include "ctns_settle.h"
 
@@ -32,37 +33,13 @@ ctns_settle_type_name(ctns_settle_type_e type)
 }
 
 
-static void *
-ctns_settle_grow(void **items, size_t *n, size_t *cap, size_t size)
-{
-    void    *p;
-    size_t   ncap;
-
-    if (*n == *cap) {
-        ncap = *cap ? *cap * 2 : 8;
-        p = realloc(*items, ncap * size);
-        if (p == NULL) {
-            return NULL;
-        }
-
-        *items = p;
-        *cap = ncap;
-    }
-
-    p = (char *) *items + (*n)++ * size;
-    memset(p, 0, size);
-
-    return p;
-}
-
-
 ctns_payout_t *
 ctns_settle_payout_add(ctns_settlement_t *s, const char *psp, const char *id)
 {
     ctns_payout_t  *p;
 
-    p = ctns_settle_grow((void **) &s->payouts, &s->n, &s->cap,
-                         sizeof(ctns_payout_t));
+    p = ctns_grow((void **) &s->payouts, &s->n, &s->cap,
+                  sizeof(ctns_payout_t), 8);
     if (p == NULL) {
         return NULL;
     }
@@ -77,8 +54,8 @@ ctns_settle_payout_add(ctns_settlement_t *s, const char *psp, const char *id)
 ctns_settle_line_t *
 ctns_settle_line_add(ctns_payout_t *p)
 {
-    return ctns_settle_grow((void **) &p->lines, &p->nlines, &p->cap,
-                            sizeof(ctns_settle_line_t));
+    return ctns_grow((void **) &p->lines, &p->nlines, &p->cap,
+                     sizeof(ctns_settle_line_t), 8);
 }
 
 
