@@ -18,171 +18,44 @@ everysec may then lose the last second of acknowledged events, `always`
 loses none and pays an fsync per write (the test prints both ingest rates).
 """
 
-import collections
 import datetime
 import json
 import os
 import random
 import signal
 import subprocess
-import threading
 import time
-import uuid
 
 import pytest
 
 from harness.common import wait_until
+from harness.ledger import Traffic, balance, dead_letters, order_message
 from harness.nginx import NGINX
 from harness.redis_server import RedisServer
-from harness.webhook import SECRET, load_message, sign
+from harness.webhook import SECRET, sign
 from harness.webhook import post as http_post
-from harness.worker import GROUP, Workers, dlq, status, stream_key
-
-
-def order_message(n):
-    """OrderCreated of a fresh order, orderNumber FLT-<n>."""
-    m = load_message("order-created.json")
-    oid = str(uuid.uuid4())
-    m["id"] = str(uuid.uuid4())
-    m["resource"]["id"] = oid
-    m["order"]["id"] = oid
-    m["order"]["orderNumber"] = "FLT-%06d" % n
-    m["resourceUserProvidedIdentifiers"]["orderNumber"] = "FLT-%06d" % n
-    return m
-
-
-class Traffic:
-    """Threads sending deliveries until each is acknowledged.
-
-    sent: message id -> order id for every delivery attempted; acked:
-    message id -> order id once a 2xx came back; codes counts every
-    answer (None = connection error); latency holds the seconds of each
-    acknowledged attempt.
-    """
-
-    def __init__(self, port, count, threads=4, rate=None, deadline=90):
-        self.port = port
-        self.todo = collections.deque(order_message(n) for n in range(count))
-        self.threads = threads
-        self.rate = rate
-        self.deadline = deadline
-        self.sent, self.acked = {}, {}
-        self.codes = collections.Counter()
-        self.latency = []
-        self.lock = threading.Lock()
-        self.workers = []
-        self.t0 = None
-
-    def _one(self, m):
-        body = json.dumps(m).encode()
-        end = time.monotonic() + self.deadline
-        with self.lock:
-            self.sent[m["id"]] = m["resource"]["id"]
-        while time.monotonic() < end:
-            t = time.monotonic()
-            try:
-                st, _, _ = http_post(self.port, "/ct", body, sign(body),
-                                     timeout=10)
-            except OSError:
-                st = None
-            with self.lock:
-                self.codes[st] += 1
-                if st in (200, 202):
-                    self.acked[m["id"]] = m["resource"]["id"]
-                    self.latency.append(time.monotonic() - t)
-                    return
-            time.sleep(0.1)
-
-    def _run(self):
-        pause = self.threads / self.rate if self.rate else 0
-        while True:
-            with self.lock:
-                if not self.todo:
-                    return
-                m = self.todo.popleft()
-            t = time.monotonic()
-            self._one(m)
-            if pause:
-                time.sleep(max(0.0, pause - (time.monotonic() - t)))
-
-    def start(self):
-        self.t0 = time.monotonic()
-        self.workers = [threading.Thread(target=self._run)
-                        for _ in range(self.threads)]
-        for t in self.workers:
-            t.start()
-        return self
-
-    def join(self):
-        for t in self.workers:
-            t.join()
-        self.elapsed = time.monotonic() - self.t0
-        return self
-
-    def running(self):
-        return any(t.is_alive() for t in self.workers)
-
-
-def dead_letters(redis):
-    return {f["id"]: f for _, f in dlq(redis)}
+from harness.worker import GROUP, Workers, stream_key
 
 
 def check_ledger(redis, netsuite, traffic, timeout=90, dead_ok=False):
-    """Waits until every acknowledged order settled, then balances.
-
-    Returns a summary {deliveries, acknowledged, synced, dead, lost,
-    duplicates}; lost and duplicates must be 0 (asserted here).
-    """
-    traffic.join()
-    assert len(traffic.acked) == len(traffic.sent), \
-        "deliveries never acknowledged: %d" % (len(traffic.sent) -
-                                              len(traffic.acked))
-
-    def settled():
-        dead = dead_letters(redis)
-        return all(mid in dead or status(redis, "order", oid).get("state")
-                   == "synced" for mid, oid in traffic.acked.items())
-
-    try:
-        wait_until(settled, timeout=timeout, interval=0.25,
-                   what="every acknowledged order synced or dead")
-    except TimeoutError:
-        pass                 # the balance below names what is missing
-
-    sos = netsuite.records(type="salesOrder")
-    eids = collections.Counter(so["externalId"] for so in sos)
-    dead = dead_letters(redis)
-    orders = {"ct-order-" + oid: mid for mid, oid in traffic.sent.items()}
-
-    duplicates = {e: c for e, c in eids.items() if c > 1}
-    strangers = [e for e in eids if e not in orders]
-    doubled = [so["externalId"] for so in sos
-               if len(so["item"]["items"]) != 2]
-    synced = {mid for e, mid in orders.items() if e in eids}
-    lost = [mid for mid in traffic.acked if mid not in synced
-            and mid not in dead]
-    unknown_dead = [mid for mid in dead if mid not in traffic.sent]
-    reasonless = [mid for mid, f in dead.items()
-                  if not (f.get("code") or f.get("detail")
-                          or f.get("error"))]
-
-    summary = {"deliveries": len(traffic.sent),
-               "acknowledged": len(traffic.acked), "synced": len(synced),
-               "dead": len(dead), "lost": len(lost),
-               "duplicates": sum(c - 1 for c in duplicates.values())}
-    print("ledger:", json.dumps(summary), "answers:",
-          dict(traffic.codes))
-
-    assert not lost, "acknowledged but neither in NetSuite nor dead: %s" \
-        % lost[:5]
-    assert not duplicates, duplicates
-    assert not strangers, strangers
-    assert not doubled, doubled
-    assert not unknown_dead, unknown_dead
-    assert not reasonless, reasonless
+    """The ledger balances (harness/ledger.py); returns its summary."""
+    summary, found = balance(redis, netsuite, traffic, timeout)
+    print("ledger:", json.dumps(summary), "answers:", dict(traffic.codes))
+    assert not found["unacked"], \
+        "never acknowledged: %d" % len(found["unacked"])
+    assert not found["lost"], \
+        "acknowledged but neither in NetSuite nor dead: %s" \
+        % found["lost"][:5]
+    for what in ("duplicates", "strangers", "doubled", "unknown_dead",
+                 "reasonless"):
+        assert not found[what], (what, found[what])
     if not dead_ok:
-        assert not dead, list(dead.values())[:2]
+        assert not summary["dead"], list(dead_letters(redis).values())[:2]
     return summary
+
+
+def orders(count):
+    return [order_message(n) for n in range(count)]
 
 
 def webhook_nginx(nginx_factory, redis_server, workers=1):
@@ -233,7 +106,7 @@ def test_netsuite_storms_5xx_slow_and_dropped(nginx_factory, redis_server,
          "action": {"type": "drop"}, "times": 4},
     ])
     workers.start(fast_retry(workers, timeout_ms=800))
-    traffic = Traffic(n.port, 40, threads=4).start()
+    traffic = Traffic(n.port, orders(40), threads=4).start()
     summary = check_ledger(redis, netsuite, traffic, timeout=120)
     assert summary["synced"] == 40
 
@@ -264,7 +137,7 @@ def test_netsuite_outage_compressed(nginx_factory, redis_server, redis,
         "times": 0}])
     workers.start(fast_retry(workers, max_attempts=40, cap_ms=2000))
     t0 = time.monotonic()
-    traffic = Traffic(n.port, 30, threads=3).start()
+    traffic = Traffic(n.port, orders(30), threads=3).start()
     traffic.join()
     time.sleep(max(0.0, outage - (time.monotonic() - t0)))
     during = netsuite.requests()
@@ -293,7 +166,7 @@ def test_worker_sigkill_at_random_points(nginx_factory, redis_server, redis,
     conf = fast_retry(workers)
     conf["worker"].update({"claim_idle_ms": 1500, "lock_ttl_ms": 2000})
     live = [workers.start(conf), workers.start(conf)]
-    traffic = Traffic(n.port, 120, threads=4, rate=15).start()
+    traffic = Traffic(n.port, orders(120), threads=4, rate=15).start()
     rng = random.Random(10)
     kills = 0
     while traffic.running() or kills < 6:
@@ -323,7 +196,7 @@ def test_redis_sigkill_and_restart(nginx_factory, netsuite, fsync):
         n = webhook_nginx(nginx_factory, srv)
         master, nworkers = n.master_pid(), n.worker_pids()
         ws.start(fast_retry(ws))
-        traffic = Traffic(n.port, 500, threads=6, rate=100).start()
+        traffic = Traffic(n.port, orders(500), threads=6, rate=100).start()
         time.sleep(1.5)
         before = dict(traffic.codes)
         srv.kill()
@@ -337,7 +210,7 @@ def test_redis_sigkill_and_restart(nginx_factory, netsuite, fsync):
         # recovered without a restart of nginx
         assert n.master_pid() == master and n.worker_pids() == nworkers
         # what the fsync policy costs: an unthrottled burst after recovery
-        burst = Traffic(n.port, 300, threads=8).start().join()
+        burst = Traffic(n.port, orders(300), threads=8).start().join()
         print("appendfsync %s: %d 503s while down; burst of 300 at %.0f/s"
               % (fsync, down, 300 / burst.elapsed))
     finally:
@@ -352,7 +225,7 @@ def test_nginx_reload_under_load(nginx_factory, redis_server, redis,
                                  netsuite, workers):
     n = webhook_nginx(nginx_factory, redis_server, workers=2)
     workers.start(fast_retry(workers))
-    traffic = Traffic(n.port, 150, threads=6).start()
+    traffic = Traffic(n.port, orders(150), threads=6).start()
     for _ in range(3):
         time.sleep(0.4)
         n.reload()
@@ -410,7 +283,7 @@ def test_nginx_binary_upgrade_under_load(nginx_factory, redis_server, redis,
                                      sign(body))[0] == 400,
                    timeout=10, what="redis ready")
         workers.start(fast_retry(workers))
-        traffic = Traffic(n.port, 200, threads=6, rate=60).start()
+        traffic = Traffic(n.port, orders(200), threads=6, rate=60).start()
         time.sleep(0.5)
         os.kill(old, signal.SIGUSR2)
         new = wait_until(lambda: os.path.exists(pidfile + ".oldbin")
