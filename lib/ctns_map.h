@@ -62,7 +62,17 @@ typedef enum {
     /*
      * PATCH /record/v1/<type>/eid:<eid>[?replace=<replace>] with body.
      */
-    CTNS_OP_PATCH
+    CTNS_OP_PATCH,
+
+    /*
+     * Create once: if GET /record/v1/<type>/eid:<eid> finds the record,
+     * nothing more (like CTNS_OP_TRANSFORM); otherwise as CTNS_OP_UPSERT.
+     * For transactions that must not be rewritten once other records
+     * depend on them (a credit memo a refund applied, a billed sales
+     * order).  An engine that does not know this kind sends the PUT of
+     * CTNS_OP_UPSERT, which is what plans did before it existed.
+     */
+    CTNS_OP_CREATE
 } ctns_op_kind_e;
 
 

@@ -244,7 +244,11 @@ int ctns_map_shipped(const ctns_map_conf_t *conf, ctns_map_input_t *in,
 void ctns_map_invoice_all(const ctns_map_doc_t *doc, ctns_plan_t *plan,
     const char *eid, const char *memo_prefix);
 size_t ctns_map_deliveries(const json_t *order, const json_t **out);
-const char *ctns_map_last_invoiced(const ctns_map_doc_t *doc);
+int ctns_map_invoice_deliveries(const ctns_map_doc_t *doc,
+    const json_t *delivery, ctns_plan_t *plan, size_t *ninv, char *err,
+    size_t errlen);
+const char *ctns_map_invoiced_before(const ctns_map_doc_t *doc,
+    const char *at);
 
 /* ctns_map_payment.c */
 int ctns_map_payment(const ctns_map_conf_t *conf, ctns_map_input_t *in,
@@ -257,9 +261,9 @@ json_t *ctns_map_pay_body(const ctns_map_doc_t *doc, const json_t *payment,
 void ctns_map_psp_index(const ctns_map_doc_t *doc, const json_t *payment,
     const json_t *tx, const char *type, const char *eid, int64_t amount,
     ctns_plan_t *plan);
-void ctns_map_apply_op(ctns_plan_t *plan, const char *type, const char *eid,
-    json_t *body, const char *doc_type, const char *doc_eid, int64_t amount,
-    int digits);
+ctns_op_t *ctns_map_transform_op(ctns_plan_t *plan, const char *type,
+    const char *eid, json_t *body, const char *from_type,
+    const char *from_eid);
 
 /* ctns_map_refund.c */
 int ctns_map_refund(const ctns_map_conf_t *conf, ctns_map_doc_t *doc,

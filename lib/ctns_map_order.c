@@ -156,7 +156,7 @@ ctns_map_order_created(const ctns_map_conf_t *conf, ctns_map_input_t *in,
         ctns_map_pay_account(body, conf, doc.route, NULL, 0);
     }
 
-    op = ctns_map_op(plan, CTNS_OP_UPSERT, type, eid, body);
+    op = ctns_map_op(plan, CTNS_OP_CREATE, type, eid, body);
     if (op) {
         /* a retried upsert must not append the lines a second time */
         snprintf(op->replace, sizeof(op->replace), "item");

@@ -223,28 +223,13 @@ ctns_map_apply_derive(const json_t *read, const json_t *arg, char *err,
 }
 
 
-/* a record whose apply line is filled in from type/eid when it runs */
-void
-ctns_map_apply_op(ctns_plan_t *plan, const char *type, const char *eid,
-    json_t *body, const char *doc_type, const char *doc_eid, int64_t amount,
-    int digits)
-{
-    ctns_op_t  *op;
-
-    json_object_set_new(body, "apply_amount", ctns_money_json(amount, digits));
-    json_object_set_new(body, "digits", json_integer(digits));
-
-    op = ctns_map_op(plan, CTNS_OP_UPSERT, type, eid, body);
-    if (op) {
-        snprintf(op->replace, sizeof(op->replace), "apply");
-        ctns_map_op_read(op, doc_type, doc_eid, ctns_map_apply_derive);
-    }
-}
-
-
-/* the invoice a payment after invoicing applies to: the latest one */
+/*
+ * The invoice a capture pays, if it came after invoicing: the order's
+ * invoice, or the latest delivery invoice created before the capture.
+ */
 static int
-ctns_map_capture_invoice(const ctns_map_doc_t *doc, char *eid, size_t len)
+ctns_map_capture_invoice(const ctns_map_doc_t *doc, const json_t *tx,
+    char *eid, size_t len)
 {
     const char  *did;
 
@@ -252,9 +237,30 @@ ctns_map_capture_invoice(const ctns_map_doc_t *doc, char *eid, size_t len)
         return ctns_map_eid(eid, len, "ct-inv-", doc->id, NULL) == 0;
     }
 
-    did = ctns_map_last_invoiced(doc);
+    did = ctns_map_invoiced_before(doc, ctns_map_str(tx, "timestamp"));
 
     return did && ctns_map_eid(eid, len, "ct-inv-", doc->id, did) == 0;
+}
+
+
+/*
+ * A record transformed from another (invoice -> customerPayment,
+ * creditMemo -> customerRefund): created once, never rewritten, so that a
+ * replay cannot undo what has been applied since.
+ */
+ctns_op_t *
+ctns_map_transform_op(ctns_plan_t *plan, const char *type, const char *eid,
+    json_t *body, const char *from_type, const char *from_eid)
+{
+    ctns_op_t  *op;
+
+    op = ctns_map_op(plan, CTNS_OP_TRANSFORM, type, eid, body);
+    if (op) {
+        snprintf(op->from_type, sizeof(op->from_type), "%s", from_type);
+        snprintf(op->from_eid, sizeof(op->from_eid), "%s", from_eid);
+    }
+
+    return op;
 }
 
 
@@ -263,7 +269,9 @@ ctns_map_capture(const ctns_map_doc_t *doc, const json_t *payment,
     const json_t *tx, int64_t amount, ctns_plan_t *plan, char *err,
     size_t errlen)
 {
+    size_t        ninv;
     json_t       *body;
+    ctns_op_t    *op;
     const char   *txid;
     char          eid[128], so[128], inv[128];
 
@@ -277,17 +285,33 @@ ctns_map_capture(const ctns_map_doc_t *doc, const json_t *payment,
         return CTNS_MAP_OK;
     }
 
-    if (ctns_map_capture_invoice(doc, inv, sizeof(inv))) {
+    if (ctns_map_capture_invoice(doc, tx, inv, sizeof(inv))) {
         if (ctns_map_eid(eid, sizeof(eid), "ct-pay-", txid, NULL) != 0) {
             goto bad_id;
+        }
+
+        /* the invoices it pays, should their delivery events be late */
+        if (!doc->conf->invoice_on_order
+            && ctns_map_invoice_deliveries(doc, NULL, plan, &ninv, err,
+                                           errlen) != CTNS_MAP_OK)
+        {
+            return CTNS_MAP_ERROR;
         }
 
         body = ctns_map_pay_body(doc, payment, tx, eid, "capture");
         json_object_set_new(body, "payment", ctns_money_json(amount,
                                                              doc->digits));
         ctns_map_pay_account(body, doc->conf, doc->route, payment, 0);
-        ctns_map_apply_op(plan, "customerPayment", eid, body, "invoice", inv,
-                          amount, doc->digits);
+        json_object_set_new(body, "apply_amount",
+                            ctns_money_json(amount, doc->digits));
+        json_object_set_new(body, "digits", json_integer(doc->digits));
+
+        op = ctns_map_transform_op(plan, "customerPayment", eid, body,
+                                   "invoice", inv);
+        if (op) {
+            ctns_map_op_read(op, "invoice", inv, ctns_map_apply_derive);
+        }
+
         ctns_map_psp_index(doc, payment, tx, "customerPayment", eid, amount,
                            plan);
         return CTNS_MAP_OK;
@@ -304,7 +328,7 @@ ctns_map_capture(const ctns_map_doc_t *doc, const json_t *payment,
     json_object_set_new(body, "payment", ctns_money_json(amount, doc->digits));
     ctns_map_pay_account(body, doc->conf, doc->route, payment, 0);
 
-    if (ctns_map_op(plan, CTNS_OP_UPSERT, "customerDeposit", eid, body)
+    if (ctns_map_op(plan, CTNS_OP_CREATE, "customerDeposit", eid, body)
         == NULL)
     {
         ctns_map_err(err, errlen, "out of memory");
@@ -369,73 +393,35 @@ ctns_map_tx_wanted(const json_t *tx)
 }
 
 
-/* the transactions this event is about; 0 with plan->reason when none */
+/*
+ * Every Charge and Refund in Success of the payment, whichever transaction
+ * the event is about: each posts once by external id, so an event skipped
+ * as stale, or lost, costs no posting as long as a later one of the
+ * payment arrives.  0 with plan->reason when there is none.
+ */
 static size_t
 ctns_map_tx_list(ctns_map_input_t *in, const json_t *payment,
     const json_t **txs, ctns_plan_t *plan)
 {
-    size_t       i, n;
-    json_t      *tx;
-    const char  *id, *want;
+    size_t   i, n;
+    json_t  *tx;
 
     n = 0;
-    want = json_object_get(in->payload, "transaction")
-           ? ctns_map_str(json_object_get(in->payload, "transaction"), "id")
-           : ctns_map_str(in->payload, "transactionId");
 
     json_array_foreach(json_object_get(payment, "transactions"), i, tx) {
-        id = ctns_map_str(tx, "id");
-
-        if ((want == NULL || (id && strcmp(id, want) == 0))
-            && ctns_map_tx_wanted(tx) && n < CTNS_MAP_MAX_TX)
-        {
+        if (ctns_map_tx_wanted(tx) && n < CTNS_MAP_MAX_TX) {
             txs[n++] = tx;
         }
     }
 
     if (n == 0) {
         plan->ignored = 1;
-        snprintf(plan->reason, sizeof(plan->reason), "%s",
-                 want ? "the transaction is not a Charge or Refund in "
-                        "Success: it posts nothing"
-                      : "the payment has no Charge or Refund in Success");
+        snprintf(plan->reason, sizeof(plan->reason), "payment %s has no "
+                 "Charge or Refund in Success: authorizations and pending "
+                 "transactions post nothing", in->event->rid);
     }
 
     return n;
-}
-
-
-/* fast path: what the message itself says is enough to ignore it */
-static int
-ctns_map_payment_skip(ctns_map_input_t *in, ctns_plan_t *plan)
-{
-    const json_t  *tx;
-    const char    *state;
-
-    tx = json_object_get(in->payload, "transaction");
-    state = tx ? ctns_map_str(tx, "state")
-               : ctns_map_str(in->payload, "state");
-
-    if (tx && !ctns_map_tx_wanted(tx)) {
-        plan->ignored = 1;
-        snprintf(plan->reason, sizeof(plan->reason), "%s transaction in "
-                 "state %s posts nothing (%s)",
-                 ctns_map_str(tx, "type") ? ctns_map_str(tx, "type") : "?",
-                 state ? state : "?",
-                 state && strcmp(state, "Success") != 0
-                 ? "posted when it succeeds" : "authorizations are not "
-                   "accounting");
-        return 1;
-    }
-
-    if (!tx && state && strcmp(state, "Success") != 0) {
-        plan->ignored = 1;
-        snprintf(plan->reason, sizeof(plan->reason), "transaction state "
-                 "%s posts nothing", state);
-        return 1;
-    }
-
-    return 0;
 }
 
 
@@ -449,10 +435,6 @@ ctns_map_payment(const ctns_map_conf_t *conf, ctns_map_input_t *in,
     const char      *pid, *method;
     ctns_map_doc_t   doc;
     char             path[256];
-
-    if (ctns_map_payment_skip(in, plan)) {
-        return CTNS_MAP_OK;
-    }
 
     pid = in->event->rid;
     payment = json_object_get(in->payload, "payment");

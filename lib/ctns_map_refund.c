@@ -217,7 +217,7 @@ ctns_map_refund_docs(const ctns_map_conf_t *conf, const ctns_map_doc_t *doc,
     ctns_map_date(body, ctns_map_str(tx, "timestamp"));
     ctns_map_doc_lines(doc, body, lines, n);
 
-    op = ctns_map_op(plan, CTNS_OP_UPSERT, "creditMemo", cm, body);
+    op = ctns_map_op(plan, CTNS_OP_CREATE, "creditMemo", cm, body);
     if (op == NULL) {
         ctns_map_err(err, errlen, "out of memory");
         return CTNS_MAP_ERROR;
@@ -230,10 +230,16 @@ ctns_map_refund_docs(const ctns_map_conf_t *conf, const ctns_map_doc_t *doc,
                         ctns_map_tax_rows(doc, lines, n));
     }
 
+    /* the transform applies the credit memo's unapplied amount: all of it */
     body = ctns_map_pay_body(doc, payment, tx, rf, "refund");
     ctns_map_pay_account(body, conf, doc->route, payment, 1);
-    ctns_map_apply_op(plan, "customerRefund", rf, body, "creditMemo", cm,
-                      amount, doc->digits);
+
+    if (ctns_map_transform_op(plan, "customerRefund", rf, body, "creditMemo",
+                              cm) == NULL)
+    {
+        ctns_map_err(err, errlen, "out of memory");
+        return CTNS_MAP_ERROR;
+    }
 
     ctns_map_psp_index(doc, payment, tx, "customerRefund", rf, amount, plan);
 

@@ -71,18 +71,12 @@ static ctns_op_t *
 ctns_map_invoice_op(const ctns_map_doc_t *doc, ctns_plan_t *plan,
     const char *eid, json_t *body)
 {
-    char        from[128];
-    ctns_op_t  *op;
+    char  from[128];
 
     snprintf(from, sizeof(from), "ct-order-%s", doc->id);
 
-    op = ctns_map_op(plan, CTNS_OP_TRANSFORM, "invoice", eid, body);
-    if (op) {
-        snprintf(op->from_type, sizeof(op->from_type), "salesOrder");
-        snprintf(op->from_eid, sizeof(op->from_eid), "%s", from);
-    }
-
-    return op;
+    return ctns_map_transform_op(plan, "invoice", eid, body, "salesOrder",
+                                 from);
 }
 
 
@@ -243,15 +237,20 @@ ctns_map_delivery_lines(const ctns_map_doc_t *doc, const json_t **dl,
 }
 
 
-/* the latest delivery that has an invoice: what a late capture pays */
+/*
+ * The latest delivery with an invoice created at or before "at" (NULL: any
+ * time): what a capture after invoicing pays.  Deciding by the capture's
+ * own time, not by what exists when the event is mapped, gives the same
+ * document however late or often the event is processed.
+ */
 const char *
-ctns_map_last_invoiced(const ctns_map_doc_t *doc)
+ctns_map_invoiced_before(const ctns_map_doc_t *doc, const char *at)
 {
     size_t            nd, k;
     int64_t          *pos;
     const json_t     *dl[CTNS_MAP_MAX_DELIVERIES];
     ctns_map_line_t  *lines;
-    const char       *id;
+    const char       *id, *created;
 
     nd = ctns_map_deliveries(doc->order, dl);
     lines = calloc(doc->nlines + 1, sizeof(ctns_map_line_t));
@@ -259,6 +258,12 @@ ctns_map_last_invoiced(const ctns_map_doc_t *doc)
     id = NULL;
 
     for (k = nd; lines && pos && k > 0 && id == NULL; k--) {
+        created = ctns_map_str(dl[k - 1], "createdAt");
+
+        if (at && created && strcmp(created, at) > 0) {
+            continue;
+        }
+
         if (ctns_map_delivery_lines(doc, dl, nd, k - 1, lines, pos) > 0) {
             id = ctns_map_str(dl[k - 1], "id");
         }
@@ -339,9 +344,16 @@ ctns_map_delivery_invoice(const ctns_map_doc_t *doc, const json_t *delivery,
 }
 
 
-static int
-ctns_map_delivery(const ctns_map_doc_t *doc, const json_t *delivery,
-    ctns_plan_t *plan, char *err, size_t errlen)
+/*
+ * Invoices for every delivery of the order (and for "delivery", when the
+ * order was read before it was added): each is created once by external
+ * id, so an event skipped as stale or lost costs no invoice.  Adds the ops
+ * to the plan; *n says how many invoices.
+ */
+int
+ctns_map_invoice_deliveries(const ctns_map_doc_t *doc,
+    const json_t *delivery, ctns_plan_t *plan, size_t *ninv, char *err,
+    size_t errlen)
 {
     int               rc;
     size_t            nd, k, n;
@@ -350,18 +362,18 @@ ctns_map_delivery(const ctns_map_doc_t *doc, const json_t *delivery,
     const json_t     *dl[CTNS_MAP_MAX_DELIVERIES + 1];
     ctns_map_line_t  *lines;
 
+    *ninv = 0;
     did = ctns_map_str(delivery, "id");
     nd = ctns_map_deliveries(doc->order, dl);
 
-    for (k = 0; k < nd; k++) {
+    for (k = 0; did && k < nd; k++) {
         id = ctns_map_str(dl[k], "id");
-        if (id && did && strcmp(id, did) == 0) {
+        if (id && strcmp(id, did) == 0) {
             break;
         }
     }
 
-    /* an order read before the delivery was added: it is the newest */
-    if (k == nd) {
+    if (did && k == nd) {
         dl[nd++] = delivery;
     }
 
@@ -375,17 +387,16 @@ ctns_map_delivery(const ctns_map_doc_t *doc, const json_t *delivery,
         return CTNS_MAP_ERROR;
     }
 
-    n = ctns_map_delivery_lines(doc, dl, nd, k, lines, pos);
+    rc = CTNS_MAP_OK;
 
-    if (n == 0) {
-        plan->ignored = 1;
-        snprintf(plan->reason, sizeof(plan->reason),
-                 "delivery %s ships nothing left to bill", did ? did : "?");
-        rc = CTNS_MAP_OK;
+    for (k = 0; k < nd && rc == CTNS_MAP_OK; k++) {
+        n = ctns_map_delivery_lines(doc, dl, nd, k, lines, pos);
 
-    } else {
-        rc = ctns_map_delivery_invoice(doc, dl[k], n, lines, pos, plan, err,
-                                       errlen);
+        if (n > 0) {
+            rc = ctns_map_delivery_invoice(doc, dl[k], n, lines, pos, plan,
+                                           err, errlen);
+            (*ninv)++;
+        }
     }
 
     free(lines);
@@ -400,6 +411,7 @@ ctns_map_shipped(const ctns_map_conf_t *conf, ctns_map_input_t *in,
     ctns_plan_t *plan, char *err, size_t errlen)
 {
     int              rc;
+    size_t           n;
     const char      *state;
     const json_t    *delivery, *dl[CTNS_MAP_MAX_DELIVERIES];
     ctns_map_doc_t   doc;
@@ -434,13 +446,16 @@ ctns_map_shipped(const ctns_map_conf_t *conf, ctns_map_input_t *in,
         return rc;
     }
 
-    if (delivery) {
-        rc = ctns_map_delivery(&doc, delivery, plan, err, errlen);
+    if (delivery || ctns_map_deliveries(doc.order, dl) > 0) {
+        rc = ctns_map_invoice_deliveries(&doc, delivery, plan, &n, err,
+                                         errlen);
 
-    } else if (ctns_map_deliveries(doc.order, dl) > 0) {
-        plan->ignored = 1;
-        snprintf(plan->reason, sizeof(plan->reason),
-                 "order %s is invoiced per delivery", doc.number);
+        if (rc == CTNS_MAP_OK && n == 0) {
+            plan->ignored = 1;
+            snprintf(plan->reason, sizeof(plan->reason),
+                     "the deliveries of order %s ship nothing left to bill",
+                     doc.number);
+        }
 
     } else if (ctns_map_eid(eid, sizeof(eid), "ct-inv-", doc.id, NULL) == 0) {
         ctns_map_invoice_all(&doc, plan, eid, "Shipped: ");

@@ -336,6 +336,63 @@ mt_add(json_t *ledger, const char *key, json_t *rec, const char *eid)
 }
 
 
+/* records of a type in the ledger */
+MT_FN size_t
+mt_count(json_t *ledger, const char *type)
+{
+    size_t       n, len;
+    const char  *k;
+    json_t      *v;
+
+    n = 0;
+    len = strlen(type);
+
+    json_object_foreach(ledger, k, v) {
+        n += strncmp(k, type, len) == 0 && k[len] == '/';
+    }
+
+    return n;
+}
+
+
+/*
+ * invoice -> customerPayment, creditMemo -> customerRefund: the body, and
+ * unless it says otherwise, the source applied for its total.
+ */
+static json_t *
+mt_transform_apply(json_t *src, json_t *body)
+{
+    size_t   i;
+    double   t;
+    json_t  *rec, *l;
+
+    rec = json_deep_copy(body);
+
+    if (json_object_get(rec, "apply") == NULL) {
+        t = json_number_value(json_object_get(src, "shippingCost"));
+
+        json_array_foreach(json_object_get(json_object_get(src, "item"),
+                                           "items"), i, l)
+        {
+            t += json_number_value(json_object_get(l, "amount"));
+        }
+
+        json_array_foreach(json_object_get(json_object_get(src, "taxDetails"),
+                                           "items"), i, l)
+        {
+            t += json_number_value(json_object_get(l, "taxAmount"));
+        }
+
+        json_object_set_new(rec, "apply",
+            json_pack("{s:[{s:{s:O},s:b,s:f}]}", "items", "doc", "id",
+                      json_object_get(src, "id"), "apply", 1, "amount",
+                      round(t * 1000) / 1000));
+    }
+
+    return rec;
+}
+
+
 /*
  * Executes a plan on the ledger; 0, or -1 (with the reason on stderr) when
  * NetSuite would refuse something.
@@ -356,7 +413,9 @@ mt_exec(json_t *ledger, const ctns_plan_t *plan)
         snprintf(key, sizeof(key), "%s/%s", op->type, op->eid);
         body = json_incref(op->body);
 
-        if (op->kind == CTNS_OP_TRANSFORM && json_object_get(ledger, key)) {
+        if ((op->kind == CTNS_OP_TRANSFORM || op->kind == CTNS_OP_CREATE)
+            && json_object_get(ledger, key))
+        {
             json_decref(body);
             continue;
         }
@@ -406,7 +465,9 @@ mt_exec(json_t *ledger, const ctns_plan_t *plan)
                 return -1;
             }
 
-            mt_add(ledger, key, mt_transform(read, wire, op->eid), op->eid);
+            mt_add(ledger, key, strcmp(op->from_type, "salesOrder") == 0
+                                ? mt_transform(read, wire, op->eid)
+                                : mt_transform_apply(read, wire), op->eid);
 
         } else if (rec == NULL && op->kind == CTNS_OP_PATCH) {
             fprintf(stderr, "op %zu patches missing %s\n", i, key);

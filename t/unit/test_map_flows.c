@@ -104,7 +104,7 @@ test_usd_life(void)
     CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
     CHECK_STR(plan.order_id, ORDER_USD);
     op = mt_op(&plan, "customerDeposit", "ct-dep-" CHARGE_USD,
-               CTNS_OP_UPSERT);
+               CTNS_OP_CREATE);
     CHECK(op != NULL);
 
     if (op) {
@@ -191,39 +191,25 @@ test_eur_life(void)
     ctns_plan_free(&plan);
     json_decref(msg);
 
-    /* captured after the delivery: a payment applied to the invoice */
+    /*
+     * Captured after the delivery: a payment transformed from the invoice
+     * and applied to it.  The payment as fetched already has its refund in
+     * Success, so the same plan credits and refunds the returned book.
+     */
     msg = message("PaymentTransactionStateChanged", "payment", PAY_EUR,
                   json_pack("{s:s,s:s}", "transactionId", CHARGE_EUR,
                             "state", "Success"));
     CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
+    CHECK_STR(plan.order_id, ORDER_EUR);
     op = mt_op(&plan, "customerPayment", "ct-pay-" CHARGE_EUR,
-               CTNS_OP_UPSERT);
+               CTNS_OP_TRANSFORM);
     CHECK(op != NULL);
+    CHECK_STR(op ? op->from_eid : NULL, "ct-inv-" ORDER_EUR "-" DLV_EUR);
     CHECK_STR(op ? op->read_eid : NULL, "ct-inv-" ORDER_EUR "-" DLV_EUR);
     CHECK(mt_set(&plan, "idx:psp:8815830153220004") != NULL);
-    ctns_plan_free(&plan);
-    json_decref(msg);
+    CHECK(mt_set(&plan, "idx:psp:8815830153210005") != NULL);
 
-    CHECK_INT(mt_amount(mt_get(ledger, "customerPayment",
-                               "ct-pay-" CHARGE_EUR), "payment", 2), 24077);
-    CHECK_INT(mt_amount(mt_get(ledger, "customerPayment",
-                               "ct-pay-" CHARGE_EUR),
-                        "apply.items.0.amount", 2), 24077);
-
-    /* the refund while Pending posts nothing */
-    msg = mt_load("commercetools/messages/payment-transaction-added.json");
-    CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
-    CHECK_INT(plan.ignored, 1);
-    CHECK_INT(plan.nops, 0);
-    ctns_plan_free(&plan);
-    json_decref(msg);
-
-    /* ... and in Success: the returned book, credited and refunded */
-    msg = mt_load("commercetools/messages/payment-transaction-state-"
-                  "changed.json");
-    CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
-    CHECK_STR(plan.order_id, ORDER_EUR);
-    op = mt_op(&plan, "creditMemo", "ct-cm-" REFUND_EUR, CTNS_OP_UPSERT);
+    op = mt_op(&plan, "creditMemo", "ct-cm-" REFUND_EUR, CTNS_OP_CREATE);
     CHECK(op != NULL);
 
     if (op) {
@@ -235,18 +221,38 @@ test_eur_life(void)
                       "item"), "externalId"), "ct-sku-BOOK-MED-01");
     }
 
-    op = mt_op(&plan, "customerRefund", "ct-ref-" REFUND_EUR, CTNS_OP_UPSERT);
+    op = mt_op(&plan, "customerRefund", "ct-ref-" REFUND_EUR,
+               CTNS_OP_TRANSFORM);
     CHECK(op != NULL);
-    CHECK_STR(op ? op->read_eid : NULL, "ct-cm-" REFUND_EUR);
-    CHECK(mt_set(&plan, "idx:psp:8815830153210005") != NULL);
+    CHECK_STR(op ? op->from_eid : NULL, "ct-cm-" REFUND_EUR);
+    ctns_plan_free(&plan);
+    json_decref(msg);
+
+    /* the refund's own messages, Pending and Success: the same, once */
+    msg = mt_load("commercetools/messages/payment-transaction-added.json");
+    CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
+    ctns_plan_free(&plan);
+    json_decref(msg);
+    msg = mt_load("commercetools/messages/payment-transaction-state-"
+                  "changed.json");
+    CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
+    ctns_plan_free(&plan);
+    json_decref(msg);
+
+    CHECK_INT(mt_count(ledger, "customerPayment"), 1);
+    CHECK_INT(mt_count(ledger, "creditMemo"), 1);
+    CHECK_INT(mt_count(ledger, "customerRefund"), 1);
+    CHECK_INT(mt_amount(mt_get(ledger, "customerPayment",
+                               "ct-pay-" CHARGE_EUR), "payment", 2), 24077);
+    CHECK_INT(mt_amount(mt_get(ledger, "customerPayment",
+                               "ct-pay-" CHARGE_EUR),
+                        "apply.items.0.amount", 2), 24077);
     CHECK_INT(mt_total(ledger, "creditMemo", "ct-cm-" REFUND_EUR, 2), 2400);
     CHECK_INT(mt_amount(mt_get(ledger, "customerRefund", "ct-ref-" REFUND_EUR),
                         "apply.items.0.amount", 2), 2400);
     CHECK_STR(mt_str(json_object_get(mt_get(ledger, "customerRefund",
                                             "ct-ref-" REFUND_EUR),
                                      "account"), "id"), "122");
-    ctns_plan_free(&plan);
-    json_decref(msg);
 
     json_decref(order);
     json_decref(res);
@@ -287,7 +293,7 @@ test_refund_amount_only(void)
     CHECK_INT(mt_map(conf, msg, res, &plan, (char [256]) { 0 }, 256),
               CTNS_MAP_OK);
     op = mt_op(&plan, "creditMemo", "ct-cm-b0000000-0000-4000-8000-"
-               "000000000001", CTNS_OP_UPSERT);
+               "000000000001", CTNS_OP_CREATE);
     CHECK(op != NULL);
 
     if (op) {
@@ -305,7 +311,7 @@ test_refund_amount_only(void)
                   "changed.json");
     CHECK_INT(mt_map(conf, msg, res, &plan, (char [256]) { 0 }, 256),
               CTNS_MAP_OK);
-    op = mt_op(&plan, "creditMemo", "ct-cm-" REFUND_EUR, CTNS_OP_UPSERT);
+    op = mt_op(&plan, "creditMemo", "ct-cm-" REFUND_EUR, CTNS_OP_CREATE);
     CHECK(op != NULL);
     CHECK_INT(op ? mt_amount(op->body, "item.items.0.amount", 2) : 0, 2243);
     ctns_plan_free(&plan);
@@ -407,7 +413,7 @@ test_split_shipments(void)
     CHECK_INT(t2, 3240 + 2750);
     CHECK_INT(t1 + t2, 10880);
 
-    /* a delivery of what is already billed is refused, not double-billed */
+    /* a delivery of what is already billed is not billed again */
     msg = message("DeliveryAdded", "order", ORDER_JPY,
                   json_pack("{s:o}", "delivery",
                             delivery("d0000000-0000-4000-8000-000000000003",
@@ -415,9 +421,30 @@ test_split_shipments(void)
                                      "0398d013-5f36-4f16-b3a0-2fb875faafb4",
                                      1, NULL, 0)));
     CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
-    CHECK_INT(plan.ignored, 1);
+    CHECK(mt_op(&plan, "invoice", "ct-inv-" ORDER_JPY
+                "-d0000000-0000-4000-8000-000000000003", CTNS_OP_TRANSFORM)
+          == NULL);
+    CHECK_INT(mt_count(ledger, "invoice"), 2);
     ctns_plan_free(&plan);
     json_decref(msg);
+
+    /* one delivery message lost: the next one invoices both deliveries */
+    json_decref(ledger);
+    ledger = json_object();
+    msg = order_created("commercetools/order-jpy-multishipping.json");
+    CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
+    ctns_plan_free(&plan);
+    json_decref(msg);
+    msg = message("DeliveryAdded", "order", ORDER_JPY,
+                  json_pack("{s:O}", "delivery", d2));
+    CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
+    ctns_plan_free(&plan);
+    json_decref(msg);
+    CHECK_INT(mt_count(ledger, "invoice"), 2);
+    CHECK_INT(mt_total(ledger, "invoice", "ct-inv-" ORDER_JPY
+                       "-d0000000-0000-4000-8000-000000000001", 0)
+              + mt_total(ledger, "invoice", "ct-inv-" ORDER_JPY
+                         "-d0000000-0000-4000-8000-000000000002", 0), 10880);
 
     json_decref(d1);
     json_decref(d2);
@@ -511,18 +538,24 @@ test_customer_and_ignored(void)
     ctns_plan_free(&plan);
     json_decref(msg);
 
-    /* an authorization alone posts nothing, without asking for anything */
+    /* an authorization alone posts nothing */
+    res = json_pack("{s:o}", "payments/" PAY_USD,
+                    mt_load("commercetools/payment-charge-success.json"));
+    json_array_remove(json_object_get(json_object_get(res, "payments/"
+                                                      PAY_USD),
+                                      "transactions"), 1);
     msg = message("PaymentTransactionAdded", "payment", PAY_USD,
                   json_pack("{s:{s:s,s:s,s:s,s:{s:s,s:i,s:i}}}",
                             "transaction", "id", "t1", "type",
                             "Authorization", "state", "Success", "amount",
                             "currencyCode", "USD", "centAmount", 12840,
                             "fractionDigits", 2));
-    CHECK_INT(mt_map(conf, msg, NULL, &plan, err, sizeof(err)), CTNS_MAP_OK);
+    CHECK_INT(mt_map(conf, msg, res, &plan, err, sizeof(err)), CTNS_MAP_OK);
     CHECK_INT(plan.ignored, 1);
-    CHECK(strstr(plan.reason, "Authorization") != NULL);
+    CHECK(strstr(plan.reason, "authorizations") != NULL);
     ctns_plan_free(&plan);
     json_decref(msg);
+    json_decref(res);
 
     /* the JPY payment: authorized, then cancelled: nothing to post */
     res = json_pack("{s:o}", "payments/907b1342-90f4-4d06-b54f-5a70dae0891a",

@@ -77,7 +77,7 @@ test_usd(void)
 
     cust = mt_op(&plan, "customer", "ct-cust-cf5228f4-6d03-42a4-8504-"
                  "a3d0d9862662", CTNS_OP_UPSERT);
-    so = mt_op(&plan, "salesOrder", "ct-order-" ORDER_USD, CTNS_OP_UPSERT);
+    so = mt_op(&plan, "salesOrder", "ct-order-" ORDER_USD, CTNS_OP_CREATE);
     tax = mt_op(&plan, "salesOrder", "ct-order-" ORDER_USD, CTNS_OP_PATCH);
     CHECK(cust && so && tax);
     CHECK(cust < so && so < tax);
@@ -155,7 +155,7 @@ test_eur(const char *patch, size_t nlines, int64_t first_amount)
 
     /* a guest: the store's guest customer */
     CHECK(mt_op(&plan, "customer", "ct-guest-de-web", CTNS_OP_UPSERT) != NULL);
-    so = mt_op(&plan, "salesOrder", "ct-order-" ORDER_EUR, CTNS_OP_UPSERT);
+    so = mt_op(&plan, "salesOrder", "ct-order-" ORDER_EUR, CTNS_OP_CREATE);
     CHECK(so != NULL);
 
     if (so) {
@@ -201,7 +201,7 @@ test_jpy(void)
     rc = mt_map(conf, msg, NULL, &plan, err, sizeof(err));
     CHECK_INT(rc, CTNS_MAP_OK);
 
-    so = mt_op(&plan, "salesOrder", "ct-order-" ORDER_JPY, CTNS_OP_UPSERT);
+    so = mt_op(&plan, "salesOrder", "ct-order-" ORDER_JPY, CTNS_OP_CREATE);
     CHECK(so != NULL);
     CHECK(mt_op(&plan, "customer", "ct-cust-2668d01d-907d-4f51-bdc4-"
                 "ad02d4f3731a", CTNS_OP_UPSERT) != NULL);
@@ -252,7 +252,7 @@ test_payload_not_included(void)
 
     rc = mt_map(conf, msg, res, &plan, err, sizeof(err));
     CHECK_INT(rc, CTNS_MAP_OK);
-    CHECK(mt_op(&plan, "salesOrder", "ct-order-" ORDER_EUR, CTNS_OP_UPSERT)
+    CHECK(mt_op(&plan, "salesOrder", "ct-order-" ORDER_EUR, CTNS_OP_CREATE)
           != NULL);
 
     ledger = json_object();
@@ -294,7 +294,7 @@ test_errors(void)
     rc = mt_map(conf, msg, NULL, &plan, err, sizeof(err));
     CHECK_INT(rc, CTNS_MAP_OK);
     CHECK_STR(ref_id(line(mt_op(&plan, "salesOrder", "ct-order-" ORDER_EUR,
-                                CTNS_OP_UPSERT), 0), "item"), "199");
+                                CTNS_OP_CREATE), 0), "item"), "199");
     ctns_plan_free(&plan);
     ctns_map_conf_free(conf);
     json_decref(msg);
@@ -338,7 +338,7 @@ test_variants(void)
     conf = mt_conf("{\"flows\":{\"order\":\"cashSale\",\"invoice\":null}}");
     rc = mt_map(conf, msg, NULL, &plan, err, sizeof(err));
     CHECK_INT(rc, CTNS_MAP_OK);
-    cs = mt_op(&plan, "cashSale", "ct-order-" ORDER_USD, CTNS_OP_UPSERT);
+    cs = mt_op(&plan, "cashSale", "ct-order-" ORDER_USD, CTNS_OP_CREATE);
     CHECK(cs != NULL);
     CHECK(cs && json_object_get(cs->body, "account") == NULL);
     CHECK_STR(cs ? mt_str(json_object_get(cs->body, "undepFunds"), "id") : NULL,
@@ -425,7 +425,7 @@ test_rounding(const char *patch, int delta, size_t nlines, const char *item)
     json_object_set_new(p, "centAmount", json_integer(v + delta));
 
     CHECK_INT(mt_map(conf, msg, NULL, &plan, err, sizeof(err)), CTNS_MAP_OK);
-    so = mt_op(&plan, "salesOrder", "ct-order-" ORDER_USD, CTNS_OP_UPSERT);
+    so = mt_op(&plan, "salesOrder", "ct-order-" ORDER_USD, CTNS_OP_CREATE);
     CHECK(so != NULL);
 
     if (so) {
