@@ -153,3 +153,20 @@ deb:
 
 clean:
 	rm -rf build build-asan
+
+# --- demo ---------------------------------------------------------------------
+#
+# The whole pipeline on loopback: Redis, both simulators, nginx with the
+# module, ctns-worker, a generated day of orders (tools/demo.py; more in
+# docs/operations.md).  DEMO_ARGS="--orders 100" changes it.  The services
+# stay up for the status URL it prints; demo-stop (or Ctrl-C) stops them.
+DEMO_ARGS ?=
+
+.PHONY: demo demo-stop
+
+demo: deps
+	@$(MAKE) --no-print-directory module worker
+	@$(PYTHON) tools/demo.py $(DEMO_ARGS)
+
+demo-stop:
+	@$(PYTHON) tools/demo.py stop
