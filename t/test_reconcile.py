@@ -11,16 +11,11 @@ The report must list those and nothing else.
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from harness.common import TDIR
-from harness.ctsim import CtSim
+from harness.scenarios import ct_config, start_scenario
 
-SCENARIO = os.path.join(TDIR, "sim", "scenario.py")
 CURRENCY = {"USD": "1", "GBP": "2", "CAD": "3", "EUR": "4", "JPY": "5",
             "KWD": "6"}
 PERIOD = ("--from", "2026-07-01", "--to", "2026-07-02")
@@ -28,13 +23,7 @@ PERIOD = ("--from", "2026-07-01", "--to", "2026-07-02")
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
-    out = tmp_path_factory.mktemp("recon-scenario")
-    subprocess.run([sys.executable, SCENARIO, "--orders", "60", "--seed",
-                    "23", "--out", str(out)], check=True,
-                   capture_output=True)
-    with open(out / "resources.json") as fh:
-        res = json.load(fh)
-    sim = CtSim(data=[str(out / "resources.json")]).start()
+    sim, res = start_scenario(tmp_path_factory.mktemp("recon"), 60, 23)
     yield sim, res
     sim.stop()
 
@@ -70,14 +59,7 @@ def preload(netsuite, rows):
 
 
 def conf(workers, sim):
-    path = os.path.join(workers.secrets, "ct-secret")
-    with open(path, "w") as fh:
-        fh.write(sim.client_secret)
-    return workers.config(commercetools={
-        "api_url": sim.url, "auth_url": sim.url, "project_key": sim.project,
-        "client_id": sim.client_id, "client_secret": "file:" + path,
-        "scopes": "view_orders:%s view_payments:%s" % (sim.project,
-                                                       sim.project)})
+    return ct_config(workers, sim)
 
 
 def reconcile(workers, c, *args):

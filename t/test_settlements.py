@@ -10,11 +10,7 @@ total the simulator computes from its lines.
 """
 
 import json
-import os
-import shutil
 import time
-
-import pytest
 
 from harness.common import fixture_path
 

@@ -8,32 +8,23 @@ the cursor only moves past enqueued pages, and that API errors are retried.
 """
 
 import json
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
-from harness.common import TDIR, build_path, wait_until
-from harness.ctsim import CtSim
+from harness.scenarios import ct_config, start_scenario
+from harness.common import build_path, wait_until
 from harness.worker import SHARDS, shard_of, stream_key
 
-SCENARIO = os.path.join(TDIR, "sim", "scenario.py")
 SINCE = "2026-06-30T00:00:00Z"
 
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
-    out = tmp_path_factory.mktemp("scenario")
-    subprocess.run([sys.executable, SCENARIO, "--orders", "1000", "--seed",
-                    "11", "--out", str(out)], check=True,
-                   capture_output=True)
-    with open(out / "resources.json") as fh:
-        res = json.load(fh)
-    sim = CtSim(data=[str(out / "resources.json")]).start()
+    sim, res = start_scenario(tmp_path_factory.mktemp("scenario"), 1000, 11)
     yield sim, res
     sim.stop()
 
@@ -47,18 +38,10 @@ def ct(scenario):
 
 
 def sync_conf(workers, sim, **sync):
-    path = os.path.join(workers.secrets, "ct-secret")
-    with open(path, "w") as fh:
-        fh.write(sim.client_secret)
     s = {"page_size": 200, "requests_per_second": 500,
          "overlap_seconds": 60}
     s.update(sync)
-    return workers.config(commercetools={
-        "api_url": sim.url, "auth_url": sim.url, "project_key": sim.project,
-        "client_id": sim.client_id, "client_secret": "file:" + path,
-        "scopes": "view_orders:%s view_payments:%s" % (sim.project,
-                                                       sim.project)},
-        sync=s)
+    return ct_config(workers, sim, sync=s)
 
 
 def entries(redis):
