@@ -31,7 +31,8 @@ import subprocess
 
 import pytest
 
-from harness.common import ROOT, SAN, free_port, wait_until
+from harness.common import (ROOT, SAN, fixture_path, free_port,
+                            wait_until)
 from harness.netsuite import default_credentials
 from harness.nginx import Nginx
 from harness.webhook import SECRET, deliver, order_created, stream_entries
@@ -273,6 +274,19 @@ def test_packages_are_lint_clean_and_versioned(debs):
         assert lib in deps, deps
 
 
+def test_source_package_rebuilds_byte_for_byte(debs, tmp_path):
+    """The source package alone rebuilds, elsewhere, into the same debs."""
+    dsc = glob.glob(os.path.join(OUT, "*.dsc"))
+    assert len(dsc) == 1
+    tree = str(tmp_path / "src")
+    run(["dpkg-source", "-x", dsc[0], tree])
+    run(["dpkg-buildpackage", "-b", "-uc", "-us", "-j2"], cwd=tree)
+    for deb in debs:
+        again = os.path.join(str(tmp_path), os.path.basename(deb))
+        with open(deb, "rb") as a, open(again, "rb") as b:
+            assert a.read() == b.read(), os.path.basename(deb)
+
+
 def test_installed_layout(debs):
     assert os.readlink(ENABLED) == AVAILABLE
     with open(AVAILABLE) as fh:
@@ -381,12 +395,51 @@ def test_worker_unit_posts_to_netsuite(edge, redis, redis_server, netsuite):
     assert rc == 0, open(log.name).read()
 
 
+def test_keys_unit_fetches_for_nginx(debs, redis_server, key_server):
+    """ctns-keys as its unit runs it writes the JWKS where nginx's
+    unprivileged workers can read it."""
+    svc = unit("ctns-keys.service")
+    with open(fixture_path("signatures", "jwks.json"), "rb") as fh:
+        jwks = fh.read()
+    key_server.route("/oauth2/v3/certs", jwks)
+    with open("/etc/default/ctns-keys", "a") as fh:
+        fh.write("CTNS_REDIS=%s\n" % redis_server.address)
+        fh.write('CTNS_KEYS_OPTS="--jwks-url %s/oauth2/v3/certs '
+                 '--timeout 5"\n' % key_server.base)
+
+    env = service_env(svc)
+    state_directories(svc)
+    (start,) = svc["ExecStart"]
+    argv = command(start, env)
+    target = argv[argv.index("--jwks-file") + 1]
+    proc = subprocess.Popen(as_service(svc, argv), env=env, cwd="/",
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: os.path.exists(target) or proc.poll() is not None,
+                   timeout=15, what=target)
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=30)[0].decode(errors="replace")
+    assert proc.returncode == 0, out
+
+    with open(target, "rb") as fh:
+        assert fh.read() == jwks
+    # nginx's workers run as www-data
+    www = pwd.getpwnam("www-data")
+    p = subprocess.run(["setpriv", "--reuid=%d" % www.pw_uid,
+                        "--regid=%d" % www.pw_gid, "--clear-groups", "--",
+                        "cat", target], capture_output=True)
+    assert p.returncode == 0 and p.stdout == jwks, p.stderr
+
+
 def test_purge_leaves_nginx_working(debs):
     run(APT + ["purge"] + [p for p in PACKAGES if installed(p)],
         env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     assert not any(installed(p) for p in PACKAGES)
     for path in (ENABLED, ENABLED + ".removed", AVAILABLE, SO, "/etc/ctns",
                  "/var/lib/ctns", "/etc/default/ctns-worker",
+                 "/etc/default/ctns-keys",
                  "/usr/bin/ctns-worker", "/usr/bin/ctns-keys"):
         assert not os.path.lexists(path), path
     assert "/etc/ctns/ctns.json" not in run(["dpkg-statoverride", "--list"])
