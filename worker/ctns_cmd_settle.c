@@ -144,6 +144,39 @@ ctns_settle_link_line(ctns_batch_t *b, const ctns_settle_line_t *l,
 }
 
 
+/* the SuiteQL query for the external ids of the matched lines */
+static char *
+ctns_settle_query(const ctns_settle_run_t *run, size_t *count)
+{
+    FILE    *f;
+    char    *q;
+    size_t   i, len;
+
+    q = NULL;
+    f = open_memstream(&q, &len);
+    if (f == NULL) {
+        return NULL;
+    }
+
+    fputs("SELECT id, externalid FROM transaction WHERE externalid IN (", f);
+    *count = 0;
+
+    for (i = 0; i < run->p->nlines; i++) {
+        /* [A-Za-z0-9_-] only: nothing to escape inside the quotes */
+        if (run->links[i].state == CTNS_LINK_MATCHED
+            && ctns_eid_valid(run->links[i].eid))
+        {
+            fprintf(f, "%s'%s'", (*count)++ ? ", " : "", run->links[i].eid);
+        }
+    }
+
+    fputs(") ORDER BY id", f);
+    fclose(f);
+
+    return q;
+}
+
+
 /* internal ids of the matched records, one SuiteQL query per payout */
 static int
 ctns_settle_resolve(ctns_settle_run_t *run)
@@ -153,26 +186,12 @@ ctns_settle_resolve(ctns_settle_run_t *run)
     json_t      *rows, *row;
     const char  *eid, *id;
 
-    q = malloc(128 + run->p->nlines * 140);
+    q = ctns_settle_query(run, &n);
     if (q == NULL) {
         return -1;
     }
 
-    n = sprintf(q, "SELECT id, externalid FROM transaction WHERE externalid "
-                "IN (");
-
-    for (i = 0, k = 0; i < run->p->nlines; i++) {
-        if (run->links[i].state == CTNS_LINK_MATCHED
-            && ctns_eid_valid(run->links[i].eid))
-        {
-            n += sprintf(q + n, "%s'%s'", k++ ? ", " : "",
-                         run->links[i].eid);
-        }
-    }
-
-    sprintf(q + n, ") ORDER BY id");
-
-    rows = k ? ctns_batch_suiteql(run->b, q) : json_array();
+    rows = n ? ctns_batch_suiteql(run->b, q) : json_array();
     free(q);
 
     if (rows == NULL) {
