@@ -256,6 +256,7 @@ int ctns_map_payment(const ctns_map_conf_t *conf, ctns_map_input_t *in,
 void ctns_map_pay_account(json_t *body, const ctns_map_conf_t *conf,
     const ctns_map_route_t *route, const json_t *payment, int refund);
 const char *ctns_map_psp_ref(const json_t *payment, const json_t *tx);
+void ctns_map_after_order(ctns_op_t *op, const ctns_map_doc_t *doc);
 json_t *ctns_map_pay_body(const ctns_map_doc_t *doc, const json_t *payment,
     const json_t *tx, const char *eid, const char *what);
 void ctns_map_psp_index(const ctns_map_doc_t *doc, const json_t *payment,

@@ -224,6 +224,42 @@ ctns_map_apply_derive(const json_t *read, const json_t *arg, char *err,
 
 
 /*
+ * Payment and order events run in parallel: a document that refers to the
+ * order's records first reads the order's own document, so that while the
+ * order is not posted yet the worker retries (a 404 of a record the plan
+ * refers to) instead of NetSuite refusing a reference to nothing.
+ */
+static json_t *
+ctns_map_after_order_derive(const json_t *read, const json_t *arg, char *err,
+    size_t errlen)
+{
+    json_t  *out;
+
+    out = json_deep_copy(arg);
+
+    if (json_object_get(out, "salesOrder") && ctns_map_str(read, "id")) {
+        json_object_set_new(out, "salesOrder",
+                            json_pack("{s:s}", "id", ctns_map_str(read, "id")));
+    }
+
+    return out;
+}
+
+
+void
+ctns_map_after_order(ctns_op_t *op, const ctns_map_doc_t *doc)
+{
+    char  eid[128];
+
+    if (op && ctns_map_eid(eid, sizeof(eid), "ct-order-", doc->id, NULL) == 0)
+    {
+        ctns_map_op_read(op, doc->conf->cash_sale ? "cashSale" : "salesOrder",
+                         eid, ctns_map_after_order_derive);
+    }
+}
+
+
+/*
  * The invoice a capture pays, if it came after invoicing: the order's
  * invoice, or the latest delivery invoice created before the capture.
  */
@@ -269,7 +305,6 @@ ctns_map_capture(const ctns_map_doc_t *doc, const json_t *payment,
     const json_t *tx, int64_t amount, ctns_plan_t *plan, char *err,
     size_t errlen)
 {
-    size_t        ninv;
     json_t       *body;
     ctns_op_t    *op;
     const char   *txid;
@@ -288,14 +323,6 @@ ctns_map_capture(const ctns_map_doc_t *doc, const json_t *payment,
     if (ctns_map_capture_invoice(doc, tx, inv, sizeof(inv))) {
         if (ctns_map_eid(eid, sizeof(eid), "ct-pay-", txid, NULL) != 0) {
             goto bad_id;
-        }
-
-        /* the invoices it pays, should their delivery events be late */
-        if (!doc->conf->invoice_on_order
-            && ctns_map_invoice_deliveries(doc, NULL, plan, &ninv, err,
-                                           errlen) != CTNS_MAP_OK)
-        {
-            return CTNS_MAP_ERROR;
         }
 
         body = ctns_map_pay_body(doc, payment, tx, eid, "capture");
@@ -328,12 +355,13 @@ ctns_map_capture(const ctns_map_doc_t *doc, const json_t *payment,
     json_object_set_new(body, "payment", ctns_money_json(amount, doc->digits));
     ctns_map_pay_account(body, doc->conf, doc->route, payment, 0);
 
-    if (ctns_map_op(plan, CTNS_OP_CREATE, "customerDeposit", eid, body)
-        == NULL)
-    {
+    op = ctns_map_op(plan, CTNS_OP_CREATE, "customerDeposit", eid, body);
+    if (op == NULL) {
         ctns_map_err(err, errlen, "out of memory");
         return CTNS_MAP_ERROR;
     }
+
+    ctns_map_after_order(op, doc);
 
     ctns_map_psp_index(doc, payment, tx, "customerDeposit", eid, amount,
                        plan);

@@ -224,6 +224,7 @@ ctns_map_refund_docs(const ctns_map_conf_t *conf, const ctns_map_doc_t *doc,
     }
 
     snprintf(op->replace, sizeof(op->replace), "item");
+    ctns_map_after_order(op, doc);
 
     if (conf->tax_override) {
         ctns_map_tax_op(plan, "creditMemo", cm,
