@@ -154,3 +154,13 @@ def test_bad_arguments(redis, workers, scenario):
     assert r.returncode == 2 and "--to is not after --from" in r.stderr
     r = reconcile(workers, c, "--format", "xml")
     assert r.returncode == 2
+
+
+def test_refunds_not_expected_when_the_flow_is_off(redis, netsuite, workers,
+                                                   scenario):
+    sim, res = scenario
+    preload(netsuite, [r for r in expected(res) if r[1] == "salesOrder"])
+    c = conf(workers, sim)
+    c["flows"]["refunds"] = False
+    r = reconcile(workers, c)
+    assert r.returncode == 0, r.stdout + r.stderr

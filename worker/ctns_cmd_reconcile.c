@@ -422,7 +422,7 @@ ctns_recon_period(ctns_recon_t *r, const ctns_batch_opts_t *o)
 int
 ctns_cmd_reconcile(ctns_batch_t *b, const ctns_batch_opts_t *o)
 {
-    int           rc;
+    int           rc, refunds;
     const char   *fmt;
     ctns_recon_t  r;
 
@@ -444,10 +444,16 @@ ctns_cmd_reconcile(ctns_batch_t *b, const ctns_batch_opts_t *o)
 
     rc = 1;
 
+    /* with the refund flow off (flows.refunds) no ct-ref- is expected */
+    refunds = !json_is_false(json_object_get(json_object_get(b->conf->root,
+                                                             "flows"),
+                                             "refunds"));
+
     if (ctns_recon_ct_scan(&r, "orders", "createdAt", 1,
                            ctns_recon_order) == 0
-        && ctns_recon_ct_scan(&r, "payments", "lastModifiedAt", 0,
-                              ctns_recon_payment) == 0
+        && (!refunds
+            || ctns_recon_ct_scan(&r, "payments", "lastModifiedAt", 0,
+                                  ctns_recon_payment) == 0)
         && ctns_recon_ns_scan(&r) == 0
         && ctns_reconcile(&r.ct, &r.ns, &r.rep) == 0
         && ctns_recon_dead(&r) == 0)
