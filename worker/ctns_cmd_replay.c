@@ -146,7 +146,7 @@ ctns_replay_one(ctns_store_t *st, const char *dlq_id, const redisReply *f)
 
 /* XRANGE dlq from to COUNT n: replays each; *last gets the last id. */
 
-static int
+int
 ctns_replay_range(ctns_store_t *st, const char *from, const char *to,
     int *found, char *last, size_t lastlen)
 {

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "ctns_clock.h"
+#include "ctns_control.h"
 #include "ctns_engine.h"
 #include "ctns_job.h"
 #include "ctns_log.h"
@@ -475,6 +476,7 @@ ctns_engine_run(ctns_conf_t *conf, ctns_map_conf_t *map,
                                                    &next_claim);
 
         ctns_engine_poll_locks(&eng, ctns_now_ms());
+        ctns_control_poll(&eng.store, now);
 
         if (now >= next_touch) {
             ctns_engine_touch(&eng, 0);
