@@ -622,6 +622,71 @@ test_cash_sale_capture(void)
 }
 
 
+/* where captures and refunds are booked */
+static void
+test_accounts(void)
+{
+    size_t            i;
+    json_t           *msg, *res, *pay;
+    char              err[512];
+    ctns_plan_t       plan;
+    ctns_map_conf_t  *conf;
+    const ctns_op_t  *op;
+
+    static const struct {
+        const char  *patch;
+        const char  *method;
+        const char  *capture;      /* account id, NULL: undepFunds T */
+        const char  *refund;
+    } cases[] = {
+        { NULL, "mc", NULL, "122" },
+        { "{\"accounts\":{\"psp\":{\"adyen\":{\"clearing\":\"12\"}}}}",
+          "mc", "12", "12" },
+        { "{\"giftcards\":{\"account\":\"4\"}}", "giftcard", "4", "4" },
+        { "{\"giftcards\":{\"account\":\"4\"}}", "mc", NULL, "122" },
+        { "{\"routing\":[{\"subsidiary\":\"3\",\"clearing_account\":"
+          "\"3\",\"refund_account\":\"122\"}]}", "mc", "3", "122" },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        conf = mt_conf(cases[i].patch);
+        pay = mt_load("commercetools/payment-partial-refund.json");
+        json_object_set_new(json_object_get(pay, "paymentMethodInfo"),
+                            "method", json_string(cases[i].method));
+        res = json_pack("{s:o,s:o}", "payments/" PAY_EUR, pay, Q(PAY_EUR),
+                        mt_load("commercetools/order-eu-gross-discount-"
+                                "giftcard.json"));
+        msg = mt_load("commercetools/messages/payment-transaction-state-"
+                      "changed.json");
+
+        CHECK_INT(mt_map(conf, msg, res, &plan, err, sizeof(err)),
+                  CTNS_MAP_OK);
+
+        op = mt_op(&plan, "customerPayment", "ct-pay-" CHARGE_EUR,
+                   CTNS_OP_TRANSFORM);
+        CHECK(op != NULL);
+
+        if (op && cases[i].capture) {
+            CHECK_STR(mt_str(json_object_get(op->body, "account"), "id"),
+                      cases[i].capture);
+        } else if (op) {
+            CHECK_STR(mt_str(json_object_get(op->body, "undepFunds"), "id"),
+                      "T");
+        }
+
+        op = mt_op(&plan, "customerRefund", "ct-ref-" REFUND_EUR,
+                   CTNS_OP_TRANSFORM);
+        CHECK_STR(op ? mt_str(json_object_get(op->body, "account"), "id")
+                     : NULL, cases[i].refund);
+
+        ctns_plan_free(&plan);
+        json_decref(msg);
+        json_decref(res);
+        ctns_map_conf_free(conf);
+    }
+}
+
+
 int
 main(void)
 {
@@ -632,6 +697,7 @@ main(void)
     test_cancel();
     test_customer_and_ignored();
     test_cash_sale_capture();
+    test_accounts();
 
     TEST_DONE();
 }
