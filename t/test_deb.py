@@ -108,20 +108,30 @@ def debs():
 # --- systemd units, carried out without systemd --------------------------
 
 def unit(name):
-    """The unit's [Service] settings: {key: [values]} (continuations
-    joined, later assignments appended, as systemd reads them)."""
-    with open(os.path.join(UNIT_DIR, name)) as fh:
-        text = re.sub(r"\\\n\s*", " ", fh.read())
-    out, section = {}, None
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line[0] in "#;":
-            continue
-        if line.startswith("["):
-            section = line
-        elif section == "[Service]":
-            k, v = line.split("=", 1)
-            out.setdefault(k, []).append(v)
+    """The unit's [Service] settings as systemd merges them: the unit file,
+    then its drop-ins in file name order, those of the name's dash prefixes
+    (ctns-.service.d) included; {key: [values]}, later values appended."""
+    stem, suffix = name.rsplit(".", 1)
+    parts = stem.split("-")
+    dirs = ["-".join(parts[:i]) + "-." + suffix + ".d"
+            for i in range(1, len(parts))] + [name + ".d"]
+    dropins = sorted((f for d in dirs for f in
+                      glob.glob(os.path.join(UNIT_DIR, d, "*.conf"))),
+                     key=os.path.basename)
+    out = {}
+    for path in [os.path.join(UNIT_DIR, name)] + dropins:
+        with open(path) as fh:
+            text = re.sub(r"\\\n\s*", " ", fh.read())
+        section = None
+        for line in text.splitlines():
+            line = line.strip()
+            if not line or line[0] in "#;":
+                continue
+            if line.startswith("["):
+                section = line
+            elif section == "[Service]":
+                k, v = line.split("=", 1)
+                out.setdefault(k, []).append(v)
     return out
 
 
@@ -142,8 +152,8 @@ def service_env(svc):
     env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin",
            "USER": user.pw_name, "LOGNAME": user.pw_name,
            "HOME": user.pw_dir, "SHELL": user.pw_shell,
-           "STATE_DIRECTORY": "/var/lib/" + svc["StateDirectory"][-1]
-           .split()[0],
+           "STATE_DIRECTORY": ":".join("/var/lib/" + d
+                                       for d in state_dirs(svc)),
            "CONFIGURATION_DIRECTORY": "/etc/" + svc["ConfigurationDirectory"]
            [-1]}
     for assignment in svc.get("Environment", []):
@@ -183,11 +193,15 @@ def as_service(svc, argv):
             "--"] + argv
 
 
+def state_dirs(svc):
+    return [d for v in svc["StateDirectory"] for d in v.split()]
+
+
 def state_directories(svc):
     """StateDirectory=: created and owned by the user, as systemd does."""
     user = pwd.getpwnam(svc["User"][-1])
     mode = int(svc.get("StateDirectoryMode", ["0755"])[-1], 8)
-    for d in svc["StateDirectory"][-1].split():
+    for d in state_dirs(svc):
         path = "/var/lib/" + d
         os.makedirs(path, exist_ok=True)
         os.chown(path, user.pw_uid, user.pw_gid)
@@ -439,7 +453,7 @@ def test_purge_leaves_nginx_working(debs):
     assert not any(installed(p) for p in PACKAGES)
     for path in (ENABLED, ENABLED + ".removed", AVAILABLE, SO, "/etc/ctns",
                  "/var/lib/ctns", "/etc/default/ctns-worker",
-                 "/etc/default/ctns-keys",
+                 "/etc/default/ctns-keys", UNIT_DIR + "/ctns-.service.d",
                  "/usr/bin/ctns-worker", "/usr/bin/ctns-keys"):
         assert not os.path.lexists(path), path
     assert "/etc/ctns/ctns.json" not in run(["dpkg-statoverride", "--list"])
