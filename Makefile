@@ -94,7 +94,7 @@ $(BUILD)/ctns-keys: $(KEYS_OBJS) $(LIBCTNS)
 
 # --- unit tests ---------------------------------------------------------------
 
-$(BUILD)/unit/%: t/unit/%.c t/unit/ctns_test.h $(LIBCTNS)
+$(BUILD)/unit/%: t/unit/%.c $(wildcard t/unit/*.h) $(LIBCTNS)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(LIBCTNS) $(LDLIBS)
