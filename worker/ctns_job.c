@@ -512,6 +512,18 @@ ctns_job_map(ctns_job_t *job)
 /* --- NetSuite operations ------------------------------------------------- */
 
 
+/*
+ * Transforms and creates make a record once and never rewrite it: they
+ * look it up first, and after an ambiguous failure finding it means done.
+ */
+
+static int
+ctns_op_once(const ctns_op_t *op)
+{
+    return op->kind == CTNS_OP_TRANSFORM || op->kind == CTNS_OP_CREATE;
+}
+
+
 static const ctns_op_t *
 ctns_job_cur(const ctns_job_t *job)
 {
@@ -600,7 +612,7 @@ ctns_job_op_begin(ctns_job_t *job)
     json_decref(job->body);
     job->body = json_incref(op->body);
 
-    if (op->kind == CTNS_OP_TRANSFORM || op->kind == CTNS_OP_CREATE) {
+    if (ctns_op_once(op)) {
         ctns_job_step(job, CTNS_STEP_CHECK);
 
     } else {
@@ -845,7 +857,7 @@ ctns_job_ns_ok(ctns_job_t *job, const ctns_http_req_t *r)
 
     case CTNS_STEP_CHECK:
     case CTNS_STEP_VERIFY:
-        if (job->step == CTNS_STEP_VERIFY && op->kind != CTNS_OP_TRANSFORM) {
+        if (job->step == CTNS_STEP_VERIFY && !ctns_op_once(op)) {
             /* it exists: the upsert is safe to repeat (replace=) */
             job->resent = 1;
             ctns_job_step(job, CTNS_STEP_WRITE);

@@ -266,6 +266,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "NetSuiteSim/1.0"
     timeout = 300
+    # headers and body are two writes: with Nagle on, the body waits for
+    # the client's delayed ACK (40 ms) -- latency NetSuite does not have
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass
