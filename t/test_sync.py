@@ -204,3 +204,31 @@ def test_sync_alone_posts_to_netsuite(redis, netsuite, workers, ct_sim):
     r = sync(workers, conf, "--since", "2000-01-01")
     assert r.returncode == 0, r.stderr
     assert len(entries(redis)) == before
+
+
+def test_every_repeats_from_the_cursor_until_sigterm(redis, workers, ct):
+    sim, res = ct
+    conf = sync_conf(workers, sim, resources=["orders"])
+    assert sync(workers, conf, "--since", SINCE).returncode == 0
+    first = len(entries(redis))
+
+    path = workers.write(conf)
+    proc = subprocess.Popen([build_path("ctns-worker"), "sync", "-c", path,
+                             "--resume", "--every", "1s"],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        sim.upsert(orders=[dict(res["orders"][7])])
+        wait_until(lambda: len(entries(redis)) == first + 1, timeout=20,
+                   what="the modified order enqueued by a later round")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stderr.close()
+    assert entries(redis)[-1:] and any(
+        f["resource"] == "order/" + res["orders"][7]["id"]
+        and f["rv"] == str(res["orders"][7]["version"] + 1)
+        for f in entries(redis))

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -555,111 +554,4 @@ ctns_batch_key(const ctns_batch_t *b, char *buf, size_t len, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(buf + n, len - n, fmt, ap);
     va_end(ap);
-}
-
-
-static int
-ctns_batch_relative(const char *s, int64_t *ms)
-{
-    char     *end;
-    long      n;
-    int64_t   unit;
-
-    n = strtol(s + 1, &end, 10);
-
-    unit = (*end == 's') ? 1000 : (*end == 'm') ? 60000
-           : (*end == 'h') ? 3600000 : (*end == 'd') ? 86400000 : 0;
-
-    if (n <= 0 || unit == 0 || end[1] != '\0') {
-        return -1;
-    }
-
-    *ms = ctns_now_ms() - n * unit;
-
-    return 0;
-}
-
-
-int
-ctns_batch_time(const char *s, int64_t *ms)
-{
-    int         n, frac, sign, oh, om;
-    char        rest[16];
-    struct tm   tm;
-    const char *p;
-
-    if (strcmp(s, "now") == 0) {
-        *ms = ctns_now_ms();
-        return 0;
-    }
-
-    if (s[0] == '-') {
-        return ctns_batch_relative(s, ms);
-    }
-
-    memset(&tm, 0, sizeof(tm));
-    frac = 0;
-    n = 0;
-
-    if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n)
-        != 3 || n != 10)
-    {
-        return -1;
-    }
-
-    p = s + 10;
-
-    if (*p == 'T' || *p == ' ') {
-        if (sscanf(p + 1, "%2d:%2d:%2d%n", &tm.tm_hour, &tm.tm_min,
-                   &tm.tm_sec, &n) != 3 || n != 8)
-        {
-            return -1;
-        }
-
-        p += 9;
-
-        if (*p == '.') {
-            for (n = 0, p++; *p >= '0' && *p <= '9'; p++, n++) {
-                if (n < 3) {
-                    frac = frac * 10 + (*p - '0');
-                }
-            }
-
-            for ( /* void */ ; n < 3; n++) {
-                frac *= 10;
-            }
-        }
-    }
-
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    *ms = (int64_t) timegm(&tm) * 1000 + frac;
-
-    if (*p == '\0' || strcmp(p, "Z") == 0) {
-        return (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1) ? -1 : 0;
-    }
-
-    sign = (*p == '+') ? -1 : (*p == '-') ? 1 : 0;
-
-    if (sign == 0 || sscanf(p + 1, "%2d:%2d%15s", &oh, &om, rest) != 2) {
-        return -1;
-    }
-
-    *ms += sign * ((int64_t) oh * 3600 + om * 60) * 1000;
-
-    return 0;
-}
-
-
-void
-ctns_batch_iso(int64_t ms, char *buf, size_t len)
-{
-    time_t     t;
-    struct tm  tm;
-    char       tmp[32];
-
-    t = (time_t) (ms / 1000);
-    gmtime_r(&t, &tm);
-    strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%s.%03dZ", tmp, (int) (ms % 1000));
 }

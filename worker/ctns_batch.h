@@ -84,11 +84,6 @@ redisReply *ctns_batch_redis(ctns_batch_t *b, int argc, const char **argv);
 void ctns_batch_key(const ctns_batch_t *b, char *buf, size_t len,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* an RFC 3339 / ISO 8601 time or date, "now", "-2h", "-3d" -> ms */
-int ctns_batch_time(const char *s, int64_t *ms);
-/* ms -> "2026-07-01T10:15:22.000Z" */
-void ctns_batch_iso(int64_t ms, char *buf, size_t len);
-
 int ctns_cmd_import_settlement(ctns_batch_t *b, const ctns_batch_opts_t *o);
 int ctns_cmd_settlements(ctns_batch_t *b, const ctns_batch_opts_t *o);
 int ctns_cmd_sync(ctns_batch_t *b, const ctns_batch_opts_t *o);

@@ -16,10 +16,12 @@
 #include <string.h>
 
 #include "ctns_batch.h"
+#include "ctns_clock.h"
 #include "ctns_keys_schema.h"
 #include "ctns_money.h"
 #include "ctns_reconcile.h"
 #include "ctns_settle.h"
+#include "ctns_time.h"
 
 
 #define CTNS_DAY_MS       86400000LL
@@ -43,8 +45,8 @@ ctns_recon_in(const ctns_recon_t *r, const char *iso)
 {
     int64_t  ms;
 
-    return iso && ctns_batch_time(iso, &ms) == 0 && ms >= r->from
-           && ms < r->to;
+    return iso && ctns_time_parse(iso, ctns_now_ms(), &ms) == 0
+           && ms >= r->from && ms < r->to;
 }
 
 
@@ -183,10 +185,10 @@ ctns_recon_ns_date(const char *s, int64_t *ms)
 
     if (s && sscanf(s, "%d/%d/%d", &m, &d, &y) == 3) {
         snprintf(iso, sizeof(iso), "%04d-%02d-%02d", y, m, d);
-        return ctns_batch_time(iso, ms);
+        return ctns_time_parse(iso, ctns_now_ms(), ms);
     }
 
-    return s ? ctns_batch_time(s, ms) : -1;
+    return s ? ctns_time_parse(s, ctns_now_ms(), ms) : -1;
 }
 
 
@@ -395,8 +397,8 @@ static int
 ctns_recon_period(ctns_recon_t *r, const ctns_batch_opts_t *o)
 {
     if (o->from == NULL || o->to == NULL
-        || ctns_batch_time(o->from, &r->from) != 0
-        || ctns_batch_time(o->to, &r->to) != 0)
+        || ctns_time_parse(o->from, ctns_now_ms(), &r->from) != 0
+        || ctns_time_parse(o->to, ctns_now_ms(), &r->to) != 0)
     {
         fprintf(stderr, "reconcile needs --from and --to as dates or times "
                 "(2026-07-01, 2026-07-01T12:00:00Z)\n");
@@ -412,8 +414,8 @@ ctns_recon_period(ctns_recon_t *r, const ctns_batch_opts_t *o)
         return -1;
     }
 
-    ctns_batch_iso(r->from - CTNS_DAY_MS, r->lo, sizeof(r->lo));
-    ctns_batch_iso(r->to + CTNS_DAY_MS, r->hi, sizeof(r->hi));
+    ctns_time_iso(r->from - CTNS_DAY_MS, r->lo, sizeof(r->lo));
+    ctns_time_iso(r->to + CTNS_DAY_MS, r->hi, sizeof(r->hi));
 
     return 0;
 }

@@ -30,6 +30,7 @@
 #include "ctns_money.h"
 #include "ctns_nserror.h"
 #include "ctns_settle.h"
+#include "ctns_time.h"
 
 
 #define CTNS_DAY_MS  86400000LL
@@ -426,7 +427,7 @@ ctns_settle_record(ctns_settle_run_t *run, const char *eid, const char *id)
     }
 
     ctns_money_format(run->p->amount, run->p->digits, v, sizeof(v));
-    ctns_batch_iso(ctns_now_ms(), at, sizeof(at));
+    ctns_time_iso(ctns_now_ms(), at, sizeof(at));
 
     argv[0] = "HSET";
     argv[1] = run->key;

@@ -32,6 +32,7 @@
 #include "ctns_clock.h"
 #include "ctns_keys_schema.h"
 #include "ctns_shard.h"
+#include "ctns_time.h"
 
 
 /* modifications younger than this may not be visible to queries yet */
@@ -400,7 +401,7 @@ ctns_sync_kind(ctns_batch_t *b, const ctns_sync_kind_t *kind,
     /* a window that was interrupted resumes where its cursor stopped */
     if (since || s.until[0] == '\0' || s.last[0] == '\0') {
         s.last[0] = '\0';
-        ctns_batch_iso(ctns_now_ms() - CTNS_SYNC_LAG_MS, s.until,
+        ctns_time_iso(ctns_now_ms() - CTNS_SYNC_LAG_MS, s.until,
                        sizeof(s.until));
     }
 
@@ -413,8 +414,8 @@ ctns_sync_kind(ctns_batch_t *b, const ctns_sync_kind_t *kind,
     }
 
     if (rc == 1) {
-        ctns_batch_time(s.until, &ms);
-        ctns_batch_iso(ms - (int64_t) b->bconf->overlap_seconds * 1000,
+        ctns_time_parse(s.until, ctns_now_ms(), &ms);
+        ctns_time_iso(ms - (int64_t) b->bconf->overlap_seconds * 1000,
                        s.since, sizeof(s.since));
         s.until[0] = '\0';
         s.last[0] = '\0';
@@ -453,24 +454,6 @@ ctns_sync_once(ctns_batch_t *b, const char *since)
 }
 
 
-/* "15m", "1h", "30s" -> seconds; -1 when not one */
-static long
-ctns_sync_interval(const char *s)
-{
-    char  *end;
-    long   n;
-
-    n = strtol(s, &end, 10);
-
-    if (n <= 0 || end[0] == '\0' || end[1] != '\0') {
-        return -1;
-    }
-
-    return (*end == 's') ? n : (*end == 'm') ? n * 60
-           : (*end == 'h') ? n * 3600 : -1;
-}
-
-
 int
 ctns_cmd_sync(ctns_batch_t *b, const ctns_batch_opts_t *o)
 {
@@ -485,22 +468,22 @@ ctns_cmd_sync(ctns_batch_t *b, const ctns_batch_opts_t *o)
         return 2;
     }
 
-    every = o->every ? ctns_sync_interval(o->every) : 0;
-    if (every < 0) {
-        fprintf(stderr, "sync: --every takes 30s, 15m, 1h\n");
+    every = o->every ? (long) (ctns_time_span(o->every) / 1000) : 0;
+    if (o->every && every <= 0) {
+        fprintf(stderr, "sync: --every takes 30s, 15m, 1h, 1d\n");
         return 2;
     }
 
     from = NULL;
 
     if (o->since) {
-        if (ctns_batch_time(o->since, &ms) != 0) {
+        if (ctns_time_parse(o->since, ctns_now_ms(), &ms) != 0) {
             fprintf(stderr, "sync: --since \"%s\" is not a time "
                     "(2026-07-01T00:00:00Z, 2026-07-01, -2h)\n", o->since);
             return 2;
         }
 
-        ctns_batch_iso(ms, since, sizeof(since));
+        ctns_time_iso(ms, since, sizeof(since));
         from = since;
     }
 
