@@ -307,3 +307,23 @@ def test_nginx_binary_upgrade_under_load(nginx_factory, redis_server, redis,
                 os.kill(pid, signal.SIGQUIT)
         wait_until(lambda: not any(alive(p) for p in masters), timeout=30,
                    what="masters exit")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a write that commits and then loses its keep-alive connection is "
+    "re-sent by libcurl itself (\"Connection died, retrying a fresh "
+    "connect\") with the same OAuth 1.0 header; NetSuite refuses the "
+    "reused nonce (simulator audit: UsedNonce) with 401 INVALID_LOGIN and "
+    "the worker dead-letters the acknowledged order at attempt 1 with a "
+    "misleading login error (worker/ctns_http.c, worker/ctns_nsauth.c)"))
+def test_commit_then_drop_on_reused_connections(nginx_factory, redis_server,
+                                                redis, netsuite, workers):
+    n = webhook_nginx(nginx_factory, redis_server)
+    netsuite.add_faults([{
+        "id": "drop", "phase": "after_commit",
+        "match": {"method": "PUT", "every": 2},
+        "action": {"type": "drop"}, "times": 0}])
+    workers.start(fast_retry(workers))
+    traffic = Traffic(n.port, orders(30), threads=4).start()
+    summary = check_ledger(redis, netsuite, traffic, timeout=60)
+    assert summary["synced"] == 30
