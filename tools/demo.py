@@ -244,6 +244,16 @@ class Demo:
     # --- set up -------------------------------------------------------------
 
     def prepare(self):
+        if os.geteuid() == 0:
+            # nginx's worker processes run as nobody and read the prefix
+            d = os.path.dirname(self.run.path)
+            while d != "/":
+                if not os.stat(d).st_mode & 0o001:
+                    raise SystemExit("%s is not searchable by others; nginx "
+                                     "workers (nobody) could not reach the "
+                                     "run directory: choose another "
+                                     "--run-dir" % d)
+                d = os.path.dirname(d)
         left = self.run.stop_all(quiet=True)
         if left:
             say("    stopped %d service(s) of a previous demo run" % left)
