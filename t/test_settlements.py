@@ -12,7 +12,10 @@ total the simulator computes from its lines.
 import json
 import time
 
-from harness.common import fixture_path
+from harness.common import fixture_path, wait_until
+from harness.scenarios import ct_config
+from harness.worker import enqueue, event_fields, event_from_file, \
+    load_message
 
 EUR_CUST = "ct-cust-settle-eu"
 USD_CUST = "ct-cust-settle-us"
@@ -277,3 +280,36 @@ def test_missing_psp_configuration_is_named(workers):
     r = run(workers, conf, "check-config")
     assert r.returncode == 1
     assert "settlements.psp.adyen.banks.eur" in r.stderr
+
+
+def test_index_written_by_the_worker_links_the_capture(redis, netsuite,
+                                                       workers, ct_sim):
+    """The real worker posts the USD capture of ORD-10001 from a payment
+    message; the PSP index entry it writes links the Adyen report's
+    Settled line.  The EUR lines have no posted payments: they wait."""
+    ct_sim.reset()
+    ct_sim.faults()
+    conf = ct_config(workers, ct_sim, settlements=settle_conf(
+        workers)["settlements"])
+    workers.start(conf)
+    enqueue(redis, event_from_file("order-created.json"))
+    msg = load_message("payment-transaction-state-changed.json")
+    msg["resource"]["id"] = PAY % "1"
+    msg["transactionId"] = TX % "102"
+    msg["sequenceNumber"] = 3
+    enqueue(redis, event_fields(msg))
+    wait_until(lambda: redis.get("ctns:idx:psp:8815830153220001"),
+               timeout=30, what="PSP index entry of the capture")
+    entry = json.loads(redis.get("ctns:idx:psp:8815830153220001"))
+    assert entry["transactionId"] == TX % "102"
+
+    r = run(workers, conf, "import-settlement", "--format", "adyen",
+            fixture_path("settlements", "settlement_detail_report_batch_87"
+                         ".csv"))
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "-> " + entry["externalId"] in r.stdout
+
+    r = run(workers, conf, "settlements", "--unmatched", "--format", "json")
+    refs = sorted(x["reference"] for x in json.loads(r.stdout)
+                  if x["kind"] == "unmatched")
+    assert refs == ["8815830153210003", "8815830153220002"]
