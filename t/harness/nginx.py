@@ -90,7 +90,9 @@ def ours(report):
 
 class Nginx:
     def __init__(self, http="", server="", workers=1, log_level="info",
-                 allow=()):
+                 allow=(), module=None):
+        self.module = module or os.path.join(BUILD,
+                                             "ngx_ct_netsuite_module.so")
         self.prefix = tempfile.mkdtemp(prefix="ctns-nginx-")
         self.port = free_port()
         self.http = http
@@ -130,7 +132,7 @@ class Nginx:
         return p
 
     def conf_text(self):
-        module = os.path.join(BUILD, "ngx_ct_netsuite_module.so")
+        module = self.module
         env = "env ASAN_OPTIONS;\nenv UBSAN_OPTIONS;" if SAN else ""
         return CONF.format(module=module, workers=self.workers,
                            prefix=self.prefix, log_level=self.log_level,
