@@ -37,7 +37,7 @@ ctns_map_segments(json_t *body, const ctns_map_route_t *route)
 }
 
 
-json_t *
+static json_t *
 ctns_map_line_json(const ctns_map_doc_t *doc, const ctns_map_line_t *line)
 {
     json_t  *l;

@@ -14,7 +14,7 @@
 #include "ctns_map_int.h"
 
 
-ctns_map_line_t *
+static ctns_map_line_t *
 ctns_map_doc_add(ctns_map_doc_t *doc, ctns_map_line_kind_e kind, char *err,
     size_t errlen)
 {

@@ -187,7 +187,6 @@ const ctns_map_route_t *ctns_map_route(const ctns_map_conf_t *conf,
     const char *method, int orders);
 int ctns_map_route_order(const ctns_map_conf_t *conf, ctns_map_doc_t *doc,
     char *err, size_t errlen);
-const char *ctns_map_order_country(const json_t *order);
 
 /* ctns_map_tax.c */
 int ctns_map_tax_resolve(const ctns_map_conf_t *conf, ctns_map_doc_t *doc,
@@ -198,22 +197,16 @@ json_t *ctns_map_tax_rows(const ctns_map_doc_t *doc,
     const ctns_map_line_t *lines, size_t n);
 void ctns_map_tax_op(ctns_plan_t *plan, const char *type, const char *eid,
     json_t *rows);
-json_t *ctns_map_tax_derive(const json_t *read, const json_t *arg,
-    char *err, size_t errlen);
 
 /* ctns_map_doc.c */
 int ctns_map_doc_order(const ctns_map_conf_t *conf, const json_t *order,
     const char *method, ctns_map_doc_t *doc, char *err, size_t errlen);
-ctns_map_line_t *ctns_map_doc_add(ctns_map_doc_t *doc,
-    ctns_map_line_kind_e kind, char *err, size_t errlen);
 void ctns_map_doc_free(ctns_map_doc_t *doc);
 int64_t ctns_map_line_gross(const ctns_map_line_t *line);
 void ctns_map_line_scale(const ctns_map_line_t *from, ctns_map_line_t *to,
     int64_t before, int64_t part, int64_t whole);
 
 /* ctns_map_body.c */
-json_t *ctns_map_line_json(const ctns_map_doc_t *doc,
-    const ctns_map_line_t *line);
 void ctns_map_doc_lines(const ctns_map_doc_t *doc, json_t *body,
     const ctns_map_line_t *lines, size_t n);
 json_t *ctns_map_doc_header(const ctns_map_doc_t *doc, const char *eid,
@@ -233,8 +226,6 @@ int ctns_map_order_created(const ctns_map_conf_t *conf,
     ctns_map_input_t *in, ctns_plan_t *plan, char *err, size_t errlen);
 int ctns_map_order_cancelled(const ctns_map_conf_t *conf,
     ctns_map_input_t *in, ctns_plan_t *plan, char *err, size_t errlen);
-int ctns_map_order_get(ctns_map_input_t *in, const char *order_id,
-    const json_t **order, char *err, size_t errlen);
 int ctns_map_order_doc(const ctns_map_conf_t *conf, ctns_map_input_t *in,
     const char *order_id, ctns_map_doc_t *doc, char *err, size_t errlen);
 
@@ -243,10 +234,6 @@ int ctns_map_shipped(const ctns_map_conf_t *conf, ctns_map_input_t *in,
     ctns_plan_t *plan, char *err, size_t errlen);
 void ctns_map_invoice_all(const ctns_map_doc_t *doc, ctns_plan_t *plan,
     const char *eid, const char *memo_prefix);
-size_t ctns_map_deliveries(const json_t *order, const json_t **out);
-int ctns_map_invoice_deliveries(const ctns_map_doc_t *doc,
-    const json_t *delivery, ctns_plan_t *plan, size_t *ninv, char *err,
-    size_t errlen);
 const char *ctns_map_invoiced_before(const ctns_map_doc_t *doc,
     const char *at);
 

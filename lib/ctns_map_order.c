@@ -16,7 +16,7 @@
  * CTNS_MAP_OK with *order set, CTNS_MAP_NEED, or CTNS_MAP_ERROR when the
  * order does not exist.
  */
-int
+static int
 ctns_map_order_get(ctns_map_input_t *in, const char *order_id,
     const json_t **order, char *err, size_t errlen)
 {

@@ -48,7 +48,7 @@ ctns_map_route(const ctns_map_conf_t *conf, const char *store,
 }
 
 
-const char *
+static const char *
 ctns_map_order_country(const json_t *order)
 {
     const char  *c;

@@ -139,7 +139,7 @@ ctns_map_delivery_cmp(const void *a, const void *b)
 
 
 /* every delivery of the order, oldest first */
-size_t
+static size_t
 ctns_map_deliveries(const json_t *order, const json_t **out)
 {
     size_t   i, j, n;
@@ -350,7 +350,7 @@ ctns_map_delivery_invoice(const ctns_map_doc_t *doc, const json_t *delivery,
  * id, so an event skipped as stale or lost costs no invoice.  Adds the ops
  * to the plan; *n says how many invoices.
  */
-int
+static int
 ctns_map_invoice_deliveries(const ctns_map_doc_t *doc,
     const json_t *delivery, ctns_plan_t *plan, size_t *ninv, char *err,
     size_t errlen)

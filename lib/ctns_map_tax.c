@@ -13,6 +13,10 @@
 #include "ctns_map_int.h"
 
 
+static json_t *ctns_map_tax_derive(const json_t *read, const json_t *arg,
+    char *err, size_t errlen);
+
+
 static int
 ctns_map_tax_add(ctns_map_line_t *line, const char *name, int64_t rate,
     int64_t amount, const json_t *tax_rate)
@@ -274,7 +278,7 @@ ctns_map_tax_ref(const json_t *line)
 }
 
 
-json_t *
+static json_t *
 ctns_map_tax_derive(const json_t *read, const json_t *arg, char *err,
     size_t errlen)
 {
