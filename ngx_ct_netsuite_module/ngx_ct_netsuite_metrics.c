@@ -24,6 +24,8 @@
 
 #define NGX_CT_NETSUITE_LINE          128
 #define NGX_CT_NETSUITE_UNAUTHORIZED  5    /* in the results below */
+#define NGX_CT_NETSUITE_ZONE_PAGES    32   /* the hour of minutes: 47 KB */
+#define NGX_CT_NETSUITE_RESET_SPINS   1024
 
 
 ngx_str_t  ngx_ct_netsuite_metrics_channels[] = {
@@ -151,6 +153,66 @@ ngx_ct_netsuite_metrics_index(ngx_str_t *names, ngx_uint_t n,
 }
 
 
+/*
+ * Counts a delivery in the slot of the current minute.  The first process
+ * to meet a new minute zeroes the slot; the others wait for it (briefly:
+ * a process killed in between must not stall the rest, so after a bound
+ * the delivery is left out of the chart, never out of the totals).
+ */
+
+static void
+ngx_ct_netsuite_metrics_count_minute(ngx_ct_netsuite_metrics_t *m,
+    ngx_uint_t ch, ngx_uint_t res)
+{
+    ngx_uint_t                 spins;
+    ngx_atomic_uint_t          now, seen;
+    ngx_ct_netsuite_minute_t  *slot;
+
+    now = ngx_time() / 60;
+    slot = &m->minutes[now % NGX_CT_NETSUITE_MINUTES];
+
+    for (spins = 0; spins < NGX_CT_NETSUITE_RESET_SPINS; spins++) {
+        seen = slot->minute;
+
+        if (seen == now) {
+            (void) ngx_atomic_fetch_add(&slot->deliveries[ch][res], 1);
+            return;
+        }
+
+        if (seen & NGX_CT_NETSUITE_RESETTING) {
+            ngx_cpu_pause();
+            continue;
+        }
+
+        if (seen > now) {
+            /* the clock went back: the slot is younger than us */
+            return;
+        }
+
+        if (ngx_atomic_cmp_set(&slot->minute, seen,
+                               now | NGX_CT_NETSUITE_RESETTING))
+        {
+            ngx_memzero((void *) slot->deliveries,
+                        sizeof(slot->deliveries));
+            ngx_memory_barrier();
+            slot->minute = now;
+        }
+    }
+}
+
+
+ngx_ct_netsuite_minute_t *
+ngx_ct_netsuite_metrics_minute(ngx_ct_netsuite_metrics_t *m,
+    ngx_atomic_uint_t minute)
+{
+    ngx_ct_netsuite_minute_t  *slot;
+
+    slot = &m->minutes[minute % NGX_CT_NETSUITE_MINUTES];
+
+    return slot->minute == minute ? slot : NULL;
+}
+
+
 static ngx_uint_t
 ngx_ct_netsuite_metrics_reason(ngx_str_t *reason)
 {
@@ -257,6 +319,7 @@ ngx_ct_netsuite_metrics_log(ngx_http_request_t *r)
 
     (void) ngx_atomic_fetch_add(&m->deliveries[ch][res], 1);
     (void) ngx_atomic_fetch_add(&m->received_bytes, ctx->body.len);
+    ngx_ct_netsuite_metrics_count_minute(m, ch, res);
 
     if (res == NGX_CT_NETSUITE_UNAUTHORIZED) {
         reason = ngx_ct_netsuite_metrics_reason(&ctx->reason);
@@ -276,7 +339,9 @@ ngx_ct_netsuite_metrics_init_conf(ngx_conf_t *cf,
     ngx_http_core_main_conf_t  *cmcf;
 
     /* same name and size on every load: the zone is reused on reload */
-    rmcf->metrics = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+    rmcf->metrics = ngx_shared_memory_add(cf, &name,
+                                          NGX_CT_NETSUITE_ZONE_PAGES
+                                          * ngx_pagesize,
                                           &ngx_ct_netsuite_module);
     if (rmcf->metrics == NULL) {
         return NGX_ERROR;

@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ct-netsuite authors
  *
- * A batch of read-only commands for one request.  The record is allocated
+ * A batch of commands for one request.  The record is allocated
  * outside the request pool: when the client goes away or the request times
  * out first, the cleanup handler or the timer detach the request and the
  * late replies only count down and free the record.

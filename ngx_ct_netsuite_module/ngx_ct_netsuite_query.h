@@ -2,10 +2,12 @@
 /*
  * Copyright (C) ct-netsuite authors
  *
- * Read-only Redis queries of one request (status, metrics): a batch of
- * pipelined commands whose replies are copied into r->pool, then one
- * callback that builds the answer.  The request may die while the batch is
- * in flight; the bookkeeping lives outside its pool for that reason.
+ * Redis queries of one request (status, metrics, a replay request): a
+ * batch of pipelined commands whose replies are copied into r->pool, then
+ * one callback that builds the answer.  The request may die while the batch
+ * is in flight; the bookkeeping lives outside its pool for that reason.
+ * A write sent this way may land although its request got no answer (or a
+ * 503 after the timeout): only idempotent writes belong here.
  */
 
 
@@ -18,7 +20,7 @@
 #include <hiredis/hiredis.h>
 
 
-#define NGX_CT_NETSUITE_QUERY_ARGS  8
+#define NGX_CT_NETSUITE_QUERY_ARGS  16
 
 
 typedef struct {

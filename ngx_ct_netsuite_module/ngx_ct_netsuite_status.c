@@ -10,6 +10,11 @@
  *   GET <loc>/orders/by-number/<number>  index, then the order
  *   GET <loc>/payments/<paymentId>       status hash + audit trail
  *   GET <loc>/events/<messageId>         event status and its stream entry
+ *   GET <loc>/psp/<reference>            the PSP reference index
+ *   GET <loc>/dlq                        newest dead letters, retry count
+ *   GET <loc>/history                    deliveries per minute, last hour
+ *   GET <loc>/reconcile                  summary of the last reconciliation
+ *   POST <loc>/dlq/<entryId>/replay      ngx_ct_netsuite_replay.c
  *
  * Keys read (prefix from ct_netsuite_stream):
  *
@@ -24,6 +29,9 @@
  *   <prefix>:{N}:seen:<messageId>        stream entry id, for every shard N
  *                                        in one pipelined batch: the shard
  *                                        is not derivable from a message id
+ *   <prefix>:idx:psp:<reference>         JSON: the NetSuite payment record
+ *   <prefix>:dlq, <prefix>:retry         dead letters, retry schedule
+ *   <prefix>:reconcile:last              JSON: the last reconcile summary
  *
  * Ids are checked before anything is sent to Redis.  Payloads (the
  * commercetools message of a stream entry) are shown only with
@@ -37,10 +45,12 @@
 #include "ngx_ct_netsuite_links.h"
 #include "ngx_ct_netsuite_metrics.h"
 #include "ngx_ct_netsuite_pipeline.h"
+#include "ngx_ct_netsuite_replay.h"
 #include "ngx_ct_netsuite_status.h"
 
 
 #define NGX_CT_NETSUITE_AUDIT_COUNT   "200"
+#define NGX_CT_NETSUITE_DLQ_COUNT     "100"
 #define NGX_CT_NETSUITE_NUMBER_MAX    128
 #define NGX_CT_NETSUITE_UUID_LEN      36
 
@@ -51,6 +61,7 @@ typedef struct {
     redisReply                  *hash;       /* events: first batch */
     ngx_uint_t                   shard;
     ngx_str_t                    entry;      /* events: stream entry id */
+    const char                  *missing;    /* documents: 404 text */
 } ngx_ct_netsuite_view_t;
 
 
@@ -85,7 +96,7 @@ ngx_ct_netsuite_status_header(ngx_http_request_t *r, const char *key,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_ct_netsuite_status_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *result, ngx_str_t *id, const char *error)
 {
@@ -116,26 +127,39 @@ ngx_ct_netsuite_status_unavailable(ngx_http_request_t *r)
  * If-Modified-Since with 304.
  */
 
+ngx_int_t
+ngx_ct_netsuite_status_dump(ngx_http_request_t *r, json_t *view,
+    ngx_str_t *json)
+{
+    size_t  size;
+
+    size = json_dumpb(view, NULL, 0, JSON_COMPACT);
+
+    json->data = size ? ngx_pnalloc(r->pool, size + 1) : NULL;
+    if (json->data == NULL) {
+        json_decref(view);
+        return NGX_ERROR;
+    }
+
+    json->len = json_dumpb(view, (char *) json->data, size, JSON_COMPACT);
+    json_decref(view);
+
+    json->data[json->len++] = '\n';
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_ct_netsuite_status_send(ngx_http_request_t *r, json_t *view,
     int64_t updated)
 {
-    size_t      size;
     u_char     *etag, *last;
     ngx_str_t   json;
 
-    size = json_dumpb(view, NULL, 0, JSON_COMPACT);
-
-    json.data = size ? ngx_pnalloc(r->pool, size + 1) : NULL;
-    if (json.data == NULL) {
-        json_decref(view);
+    if (ngx_ct_netsuite_status_dump(r, view, &json) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    json.len = json_dumpb(view, (char *) json.data, size, JSON_COMPACT);
-    json_decref(view);
-
-    json.data[json.len++] = '\n';
 
     if (updated >= 0) {
         etag = ngx_pnalloc(r->pool, 2 * NGX_INT64_LEN + 4);
@@ -212,10 +236,9 @@ ngx_ct_netsuite_status_token(ngx_http_request_t *r,
 
 
 ngx_int_t
-ngx_ct_netsuite_status_access(ngx_http_request_t *r)
+ngx_ct_netsuite_status_auth(ngx_http_request_t *r)
 {
     ngx_int_t                    rc;
-    ngx_str_t                    json;
     ngx_ct_netsuite_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
@@ -226,37 +249,54 @@ ngx_ct_netsuite_status_access(ngx_http_request_t *r)
         return rc;
     }
 
-    if (lcf->status_token) {
-        rc = ngx_ct_netsuite_status_token(r, lcf->status_token);
+    if (lcf->status_token == NULL) {
+        return NGX_DECLINED;
+    }
 
-        if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    rc = ngx_ct_netsuite_status_token(r, lcf->status_token);
 
-        if (rc != NGX_OK) {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "ct_netsuite: status token %s",
-                          rc == NGX_DECLINED ? "missing" : "does not match");
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-            if (ngx_ct_netsuite_status_header(r, "WWW-Authenticate",
-                    (u_char *) (rc == NGX_DECLINED
-                        ? "Bearer realm=\"ct_netsuite\""
-                        : "Bearer realm=\"ct_netsuite\", "
-                          "error=\"invalid_token\""),
-                    rc == NGX_DECLINED
-                        ? sizeof("Bearer realm=\"ct_netsuite\"") - 1
-                        : sizeof("Bearer realm=\"ct_netsuite\", "
-                                 "error=\"invalid_token\"") - 1,
-                    NULL)
-                != NGX_OK)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
+    if (rc == NGX_OK) {
+        return NGX_DECLINED;
+    }
 
-            return ngx_ct_netsuite_status_error(r, NGX_HTTP_UNAUTHORIZED,
-                                                "unauthorized", NULL,
-                                                "bearer token required");
-        }
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "ct_netsuite: status token %s",
+                  rc == NGX_DECLINED ? "missing" : "does not match");
+
+    if (ngx_ct_netsuite_status_header(r, "WWW-Authenticate",
+            (u_char *) (rc == NGX_DECLINED
+                ? "Bearer realm=\"ct_netsuite\""
+                : "Bearer realm=\"ct_netsuite\", "
+                  "error=\"invalid_token\""),
+            rc == NGX_DECLINED
+                ? sizeof("Bearer realm=\"ct_netsuite\"") - 1
+                : sizeof("Bearer realm=\"ct_netsuite\", "
+                         "error=\"invalid_token\"") - 1,
+            NULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_ct_netsuite_status_error(r, NGX_HTTP_UNAUTHORIZED,
+                                        "unauthorized", NULL,
+                                        "bearer token required");
+}
+
+
+ngx_int_t
+ngx_ct_netsuite_status_access(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+    ngx_str_t  json;
+
+    rc = ngx_ct_netsuite_status_auth(r);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -408,11 +448,12 @@ ngx_ct_netsuite_json_time(int64_t ms)
 /* Fields whose value is JSON text, and fields that are integers. */
 
 static const char  *ngx_ct_netsuite_json_fields[] = {
-    "records", "last_error", NULL
+    "records", "last_error", "error", NULL
 };
 
 static const char  *ngx_ct_netsuite_int_fields[] = {
-    "attempts", "rv", "seq", "http", NULL
+    "attempts", "rv", "seq", "http", "rx", "first_failure", "last_failure",
+    NULL
 };
 
 
@@ -569,6 +610,33 @@ ngx_ct_netsuite_status_resource_done(ngx_http_request_t *r,
 }
 
 
+ngx_int_t
+ngx_ct_netsuite_status_key(ngx_http_request_t *r, ngx_ct_netsuite_cmd_t *cmd,
+    const char *name, const char *key)
+{
+    ngx_ct_netsuite_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
+
+    ngx_ct_netsuite_cmd_arg(cmd, name);
+
+    return ngx_ct_netsuite_cmd_fmt(r->pool, cmd, "%V:%s",
+                                   &lcf->stream->prefix, key);
+}
+
+
+/* Completes an XREVRANGE <key>: the newest count entries. */
+
+static void
+ngx_ct_netsuite_status_newest(ngx_ct_netsuite_cmd_t *cmd, const char *count)
+{
+    ngx_ct_netsuite_cmd_arg(cmd, "+");
+    ngx_ct_netsuite_cmd_arg(cmd, "-");
+    ngx_ct_netsuite_cmd_arg(cmd, "COUNT");
+    ngx_ct_netsuite_cmd_arg(cmd, count);
+}
+
+
 /* Starts a batch: NGX_DONE, or the status of an answer already sent. */
 
 static ngx_int_t
@@ -620,10 +688,7 @@ ngx_ct_netsuite_status_resource(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_ct_netsuite_cmd_arg(&cmds[1], "+");
-    ngx_ct_netsuite_cmd_arg(&cmds[1], "-");
-    ngx_ct_netsuite_cmd_arg(&cmds[1], "COUNT");
-    ngx_ct_netsuite_cmd_arg(&cmds[1], NGX_CT_NETSUITE_AUDIT_COUNT);
+    ngx_ct_netsuite_status_newest(&cmds[1], NGX_CT_NETSUITE_AUDIT_COUNT);
 
     return ngx_ct_netsuite_status_run(r, cmds, 2,
                                       ngx_ct_netsuite_status_resource_done, v);
@@ -672,9 +737,11 @@ ngx_ct_netsuite_status_number_done(ngx_http_request_t *r,
 }
 
 
+/* GET <prefix>:<key><id>, then done. */
+
 static ngx_int_t
-ngx_ct_netsuite_status_number(ngx_http_request_t *r,
-    ngx_ct_netsuite_view_t *v)
+ngx_ct_netsuite_status_get(ngx_http_request_t *r, ngx_ct_netsuite_view_t *v,
+    const char *key, ngx_ct_netsuite_query_done_pt done)
 {
     ngx_ct_netsuite_cmd_t       *cmd;
     ngx_ct_netsuite_loc_conf_t  *lcf;
@@ -688,15 +755,14 @@ ngx_ct_netsuite_status_number(ngx_http_request_t *r,
 
     ngx_ct_netsuite_cmd_arg(cmd, "GET");
 
-    if (ngx_ct_netsuite_cmd_fmt(r->pool, cmd, "%V:idx:order-number:%V",
-                                &lcf->stream->prefix, &v->id)
+    if (ngx_ct_netsuite_cmd_fmt(r->pool, cmd, "%V:%s%V",
+                                &lcf->stream->prefix, key, &v->id)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_ct_netsuite_status_run(r, cmd, 1,
-                                      ngx_ct_netsuite_status_number_done, v);
+    return ngx_ct_netsuite_status_run(r, cmd, 1, done, v);
 }
 
 
@@ -1077,6 +1143,185 @@ ngx_ct_netsuite_status_summary(ngx_http_request_t *r)
 }
 
 
+/* --- documents: a JSON object under one key ------------------------------ */
+
+/* The PSP index, the reconciliation summary: v->rtype names the key. */
+
+static ngx_int_t
+ngx_ct_netsuite_status_doc_done(ngx_http_request_t *r, redisReply **replies,
+    ngx_uint_t n, void *data)
+{
+    ngx_ct_netsuite_view_t  *v = data;
+
+    json_t      *doc;
+    redisReply  *value;
+
+    value = replies[0];
+
+    if (value == NULL) {
+        return ngx_ct_netsuite_status_unavailable(r);
+    }
+
+    if (value->type == REDIS_REPLY_NIL) {
+        return ngx_ct_netsuite_status_error(r, NGX_HTTP_NOT_FOUND,
+                                            "not_found",
+                                            v->id.len ? &v->id : NULL,
+                                            v->missing);
+    }
+
+    doc = NULL;
+
+    if (value->type == REDIS_REPLY_STRING) {
+        doc = json_loadb(value->str, value->len, 0, NULL);
+    }
+
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ct_netsuite: %V%V holds no JSON object",
+                      &v->rtype, &v->id);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_ct_netsuite_status_send(r, doc, -1);
+}
+
+
+/* --- dead letters ---------------------------------------------------------- */
+
+static ngx_int_t
+ngx_ct_netsuite_status_dlq_done(ngx_http_request_t *r, redisReply **replies,
+    ngx_uint_t n, void *data)
+{
+    json_t      *view;
+    ngx_uint_t   i;
+
+    for (i = 0; i < n; i++) {
+        if (replies[i] == NULL) {
+            return ngx_ct_netsuite_status_unavailable(r);
+        }
+    }
+
+    view = json_object();
+    if (view == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json_object_set_new(view, "length",
+                        ngx_ct_netsuite_json_int(replies[0]));
+    json_object_set_new(view, "retrying",
+                        ngx_ct_netsuite_json_int(replies[1]));
+
+    /* the same shape as an audit trail: entry id, then the fields */
+    json_object_set_new(view, "entries",
+                        replies[2]->type == REDIS_REPLY_ARRAY
+                        ? ngx_ct_netsuite_status_audit(replies[2])
+                        : json_array());
+
+    return ngx_ct_netsuite_status_send(r, view, -1);
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_dlq(ngx_http_request_t *r)
+{
+    ngx_ct_netsuite_cmd_t  *cmds;
+
+    cmds = ngx_pcalloc(r->pool, 3 * sizeof(ngx_ct_netsuite_cmd_t));
+
+    if (cmds == NULL
+        || ngx_ct_netsuite_status_key(r, &cmds[0], "XLEN", "dlq") != NGX_OK
+        || ngx_ct_netsuite_status_key(r, &cmds[1], "ZCARD", "retry")
+           != NGX_OK
+        || ngx_ct_netsuite_status_key(r, &cmds[2], "XREVRANGE", "dlq")
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_ct_netsuite_status_newest(&cmds[2], NGX_CT_NETSUITE_DLQ_COUNT);
+
+    return ngx_ct_netsuite_status_run(r, cmds, 3,
+                                      ngx_ct_netsuite_status_dlq_done, NULL);
+}
+
+
+/* --- deliveries per minute ------------------------------------------------ */
+
+static json_t *
+ngx_ct_netsuite_status_minute(ngx_ct_netsuite_minute_t *slot)
+{
+    ngx_uint_t         ch, res;
+    json_t            *all, *by;
+    ngx_atomic_uint_t  n;
+
+    all = json_object();
+
+    for (ch = 0; slot && ch < NGX_CT_NETSUITE_CHANNELS; ch++) {
+        by = NULL;
+
+        for (res = 0; res < NGX_CT_NETSUITE_RESULTS; res++) {
+            n = slot->deliveries[ch][res];
+
+            if (n == 0) {
+                continue;
+            }
+
+            if (by == NULL) {
+                by = json_object();
+                json_object_set_new(all,
+                    (char *) ngx_ct_netsuite_metrics_channels[ch].data, by);
+            }
+
+            json_object_set_new(by,
+                (char *) ngx_ct_netsuite_metrics_results[res].data,
+                json_integer(n));
+        }
+    }
+
+    return all;
+}
+
+
+/* The last hour, oldest minute first, the current (partial) one last. */
+
+static ngx_int_t
+ngx_ct_netsuite_status_history(ngx_http_request_t *r)
+{
+    json_t                       *view, *list, *e;
+    ngx_uint_t                    i;
+    ngx_atomic_uint_t             now, minute;
+    ngx_ct_netsuite_metrics_t    *m;
+    ngx_ct_netsuite_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_ct_netsuite_module);
+    m = ngx_ct_netsuite_metrics_get(rmcf);
+
+    view = json_object();
+    list = json_array();
+    now = ngx_time() / 60;
+
+    for (i = NGX_CT_NETSUITE_MINUTES; i > 0; i--) {
+        minute = now - (i - 1);
+
+        e = json_object();
+        json_object_set_new(e, "at",
+                            ngx_ct_netsuite_json_time(minute * 60000));
+        json_object_set_new(e, "at_ms", json_integer(minute * 60000));
+        json_object_set_new(e, "deliveries", ngx_ct_netsuite_status_minute(
+                            m ? ngx_ct_netsuite_metrics_minute(m, minute)
+                              : NULL));
+        json_array_append_new(list, e);
+    }
+
+    json_object_set_new(view, "time",
+                        ngx_ct_netsuite_json_time(ngx_time() * 1000));
+    json_object_set_new(view, "minutes", list);
+
+    return ngx_ct_netsuite_status_send(r, view, -1);
+}
+
+
 /* --- routing -------------------------------------------------------------- */
 
 static ngx_uint_t
@@ -1115,9 +1360,38 @@ ngx_ct_netsuite_status_route(ngx_http_request_t *r, ngx_str_t *path)
         return ngx_ct_netsuite_status_summary(r);
     }
 
+    if (path->len == 3 && ngx_strncmp(path->data, "dlq", 3) == 0) {
+        return ngx_ct_netsuite_status_dlq(r);
+    }
+
+    if (path->len == 7 && ngx_strncmp(path->data, "history", 7) == 0) {
+        return ngx_ct_netsuite_status_history(r);
+    }
+
     v = ngx_pcalloc(r->pool, sizeof(ngx_ct_netsuite_view_t));
     if (v == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (path->len == 9 && ngx_strncmp(path->data, "reconcile", 9) == 0) {
+        ngx_str_set(&v->rtype, "reconcile:last");
+        v->missing = "no reconciliation run yet";
+        return ngx_ct_netsuite_status_get(r, v, "reconcile:last",
+                                          ngx_ct_netsuite_status_doc_done);
+    }
+
+    if (ngx_ct_netsuite_status_prefix(path, "psp/")) {
+        if (ngx_ct_netsuite_status_token_id(path, NGX_CT_NETSUITE_NUMBER_MAX)
+            != NGX_OK)
+        {
+            return ngx_ct_netsuite_status_bad(r, "invalid PSP reference");
+        }
+
+        ngx_str_set(&v->rtype, "idx:psp:");
+        v->id = *path;
+        v->missing = "no payment with this PSP reference";
+        return ngx_ct_netsuite_status_get(r, v, "idx:psp:",
+                                          ngx_ct_netsuite_status_doc_done);
     }
 
     ngx_str_set(&v->rtype, "order");
@@ -1130,7 +1404,8 @@ ngx_ct_netsuite_status_route(ngx_http_request_t *r, ngx_str_t *path)
         }
 
         v->id = *path;
-        return ngx_ct_netsuite_status_number(r, v);
+        return ngx_ct_netsuite_status_get(r, v, "idx:order-number:",
+                                          ngx_ct_netsuite_status_number_done);
     }
 
     if (ngx_ct_netsuite_status_prefix(path, "events/")) {
@@ -1176,11 +1451,6 @@ ngx_ct_netsuite_status_handler(ngx_http_request_t *r)
     ngx_str_t                  path;
     ngx_http_core_loc_conf_t  *clcf;
 
-    rc = ngx_ct_netsuite_status_access(r);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
     /* the view is the part of the URI after the location's prefix */
@@ -1198,7 +1468,17 @@ ngx_ct_netsuite_status_handler(ngx_http_request_t *r)
         path.len--;
     }
 
-    rc = ngx_ct_netsuite_status_route(r, &path);
+    if (ngx_ct_netsuite_replay_uri(&path)) {
+        /* the one write: its own method and CSRF rules */
+        rc = ngx_ct_netsuite_replay(r, &path);
+
+    } else {
+        rc = ngx_ct_netsuite_status_access(r);
+
+        if (rc == NGX_DECLINED) {
+            rc = ngx_ct_netsuite_status_route(r, &path);
+        }
+    }
 
     if (rc == NGX_DONE) {
         /* a Redis reply finalizes the request */
