@@ -72,8 +72,8 @@ def why_not():
     return None
 
 
-pytestmark = pytest.mark.skipif(why_not() is not None,
-                                reason=why_not() or "")
+SKIP = why_not()
+pytestmark = pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
 
 
 def run(cmd, **kw):
