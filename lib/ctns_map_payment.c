@@ -333,9 +333,14 @@ ctns_map_capture(const ctns_map_doc_t *doc, const json_t *payment,
                             ctns_money_json(amount, doc->digits));
         json_object_set_new(body, "digits", json_integer(doc->digits));
 
-        op = ctns_map_transform_op(plan, "customerPayment", eid, body,
-                                   "invoice", inv);
+        /*
+         * Created once and applied for what is open on the invoice when it
+         * is created: an invoice already paid by deposits leaves the
+         * payment unapplied (a transform would be refused).
+         */
+        op = ctns_map_op(plan, CTNS_OP_CREATE, "customerPayment", eid, body);
         if (op) {
+            snprintf(op->replace, sizeof(op->replace), "apply");
             ctns_map_op_read(op, "invoice", inv, ctns_map_apply_derive);
         }
 

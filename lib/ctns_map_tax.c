@@ -225,6 +225,11 @@ ctns_map_tax_rows(const ctns_map_doc_t *doc, const ctns_map_line_t *lines,
         for (k = 0; k < lines[i].nparts; k++) {
             p = &lines[i].parts[k];
 
+            /* no shipping cost, no SHIPPING tax details to refer to */
+            if (lines[i].header && lines[i].net == 0 && p->amount == 0) {
+                continue;
+            }
+
             row = json_pack("{s:o,s:o,s:o,s:o}",
                             "taxCode", json_deep_copy(p->code),
                             "taxBasis", ctns_money_json(lines[i].net,

@@ -393,6 +393,33 @@ mt_transform_apply(json_t *src, json_t *body)
 }
 
 
+/* NetSuite's rule: SHIPPING tax details only with a shipping cost */
+static int
+mt_valid(json_t *rec, const char *key)
+{
+    size_t   i;
+    json_t  *row, *ref;
+
+    json_array_foreach(json_object_get(json_object_get(rec, "taxDetails"),
+                                       "items"), i, row)
+    {
+        ref = json_object_get(json_object_get(row, "taxDetailsReference"),
+                              "id");
+
+        if (strcmp(json_string_value(ref) ? json_string_value(ref) : "",
+                   "SHIPPING") == 0
+            && json_number_value(json_object_get(rec, "shippingCost")) == 0)
+        {
+            fprintf(stderr, "%s: Invalid tax details reference SHIPPING\n",
+                    key);
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
 /*
  * Executes a plan on the ledger; 0, or -1 (with the reason on stderr) when
  * NetSuite would refuse something.
@@ -482,6 +509,12 @@ mt_exec(json_t *ledger, const ctns_plan_t *plan)
         }
 
         json_decref(wire);
+
+        if (json_object_get(ledger, key)
+            && mt_valid(json_object_get(ledger, key), key) != 0)
+        {
+            rc = -1;
+        }
     }
 
     return rc;

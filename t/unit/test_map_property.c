@@ -259,8 +259,9 @@ ship_info(gen_t *g, const char *name)
     size_t   set;
     int64_t  price;
 
+    /* free shipping (above a threshold) now and then */
     set = rnd() % NRATES;
-    price = rnd_in(0, g->cur->unit);
+    price = rnd() % 4 ? rnd_in(1, g->cur->unit) : 0;
 
     return json_pack("{s:s,s:o,s:o,s:o,s:[]}", "shippingMethodName", name,
                      "price", money(g, price), "taxRate", tax_rate(g, set),
