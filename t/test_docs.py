@@ -9,8 +9,8 @@
   paths rewritten into it.
 * each ```json block that is a worker configuration (every top-level key a
   section of ctns.json) passes `ctns-worker check-config`: a complete one
-  (with "redis" and "netsuite") as written, a partial one merged (RFC 7386)
-  over examples/ctns.json.  `env:` secrets get dummy values, `file:`
+  (with "redis", "netsuite" and "routing") as written, a partial one
+  merged (RFC 7386) over examples/ctns.json.  `env:` secrets get dummy values, `file:`
   secrets dummy files.
 
 A block that is deliberately partial (an excerpt with "..." in it, a
@@ -368,7 +368,7 @@ def test_worker_config_block(block, tmp_path):
     if skip:
         pytest.skip("%s:%d marked: %s" % (doc, line, skip))
     data = json.loads(text)
-    conf = data if {"redis", "netsuite"} <= set(data) else \
+    conf = data if {"redis", "netsuite", "routing"} <= set(data) else \
         merge_patch(example_config(), data)
     rc, out = check_config(tmp_path, conf)
     assert rc == 0, "check-config failed for %s:%d:\n%s" % (doc, line, out)
