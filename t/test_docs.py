@@ -10,8 +10,8 @@
 * each ```json block that is a worker configuration (every top-level key a
   section of ctns.json) passes `ctns-worker check-config`: a complete one
   (with "redis", "netsuite" and "routing") as written, a partial one
-  merged (RFC 7386) over examples/ctns.json.  `env:` secrets get dummy values, `file:`
-  secrets dummy files.
+  merged (RFC 7386) over examples/ctns.json.  `env:` secrets get dummy
+  values, `file:` secrets dummy files.
 
 A block that is deliberately partial (an excerpt with "..." in it, a
 fragment of a larger file) is exempted by an HTML comment on the line right
@@ -96,7 +96,7 @@ def block_id(b):
     return "%s:%d" % (b[0], b[1])
 
 
-# --- nginx --------------------------------------------------------------------
+# --- nginx -------------------------------------------------------------------
 
 def strip_comments(text):
     return "\n".join(ln.split("#", 1)[0] for ln in text.splitlines())
@@ -276,7 +276,7 @@ def test_skip_marks_have_reasons():
                                                                    i + 1)
 
 
-# --- worker configurations ----------------------------------------------------
+# --- worker configurations ---------------------------------------------------
 
 def worker_blocks():
     out = []

@@ -21,6 +21,7 @@ demo started, and so does Ctrl-C during the run.
 """
 
 import argparse
+import base64
 import copy
 import csv
 import glob
@@ -248,7 +249,7 @@ class Demo:
             # nginx's worker processes run as nobody and read the prefix
             d = os.path.dirname(self.run.path)
             while d != "/":
-                if not os.stat(d).st_mode & 0o001:
+                if os.path.isdir(d) and not os.stat(d).st_mode & 0o001:
                     raise SystemExit("%s is not searchable by others; nginx "
                                      "workers (nobody) could not reach the "
                                      "run directory: choose another "
@@ -342,7 +343,7 @@ class Demo:
     def start_nginx(self):
         conf = self.run.p("nginx", "conf")
         keys = os.path.join(conf, "ct-netsuite")
-        self.hmac_secret = "whsec_" + __import__("base64").b64encode(
+        self.hmac_secret = "whsec_" + base64.b64encode(
             os.urandom(24)).decode()
         self.eb_key = "eb-" + os.urandom(16).hex()
         self.eg_secret = "eg-" + os.urandom(16).hex()
@@ -469,7 +470,8 @@ class Demo:
                 break
             time.sleep(0.05)
         with open(self.run.p("logs", "worker.log"), errors="replace") as fh:
-            raise SystemExit("ctns-worker did not start:\n" + fh.read()[-3000:])
+            raise SystemExit("ctns-worker did not start:\n"
+                             + fh.read()[-3000:])
 
     def stop_worker(self):
         self.run.stop("worker", self.worker_proc.pid, timeout=40)
@@ -782,7 +784,7 @@ class Demo:
         with open(os.path.join(self.day, "manifest.json")) as fh:
             return json.load(fh)["date"]
 
-    # --- the books ------------------------------------------------------------
+    # --- the books -----------------------------------------------------------
 
     def ns_records(self, rtype):
         url = "http://127.0.0.1:%d/__admin/records?type=%s" % (
