@@ -15,7 +15,7 @@ import pytest
 
 from harness.common import wait_until
 from harness.worker import (audit, dlq, enqueue, event_fields, load_message,
-                            pending, status)
+                            pending, shard_of, status, stream_key)
 
 ORDER_MSG = "order-created.json"
 
@@ -545,3 +545,24 @@ def test_redis_restart(netsuite):
     finally:
         ws.cleanup()
         srv.cleanup()
+
+
+def test_poison_entry_dead_lettered(redis, netsuite, workers):
+    """An entry consumers kept dying on is parked, not retried forever."""
+    oid, fields = order_event(1)
+    key = stream_key(shard_of(oid))
+    eid = enqueue(redis, fields)
+    for s in range(8):
+        redis.xgroup_create("ctns:{%d}:events" % s, "ctns-workers", id="0",
+                            mkstream=True)
+    redis.xreadgroup("ctns-workers", "ghost", {key: ">"})
+    redis.execute_command("XCLAIM", key, "ctns-workers", "ghost", 0, eid,
+                          "RETRYCOUNT", 11, "JUSTID")
+
+    workers.start(workers.config(worker={"claim_idle_ms": 1000,
+                                         "max_deliveries": 10}))
+    wait_state(redis, [oid], state="dead", timeout=20)
+    d = dlq(redis)[0][1]
+    assert d["code"] == "POISON" and "12 times" in d["detail"]
+    assert not sales_orders(netsuite)
+    wait_until(lambda: pending(redis) == 0, timeout=10, what="ack")

@@ -591,7 +591,7 @@ ctns_conf_worker(ctns_conf_t *cf, const json_t *root,
     ctns_conf_worker_t  *w;
     static const char   *known[] = {
         "consumer", "claim_idle_ms", "lock_ttl_ms", "prefetch",
-        "drain_timeout_ms", "poll_ms", NULL
+        "drain_timeout_ms", "poll_ms", "max_deliveries", NULL
     };
 
     w = &cf->worker;
@@ -608,6 +608,8 @@ ctns_conf_worker(ctns_conf_t *cf, const json_t *root,
     w->drain_timeout_ms = ctns_conf_int(&s, "drain_timeout_ms", 0, 3600000,
                                         30000);
     w->poll_ms = ctns_conf_int(&s, "poll_ms", 1, 10000, 100);
+    w->max_deliveries = (int) ctns_conf_int(&s, "max_deliveries", 2, 1000,
+                                            10);
 }
 
 

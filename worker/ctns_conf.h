@@ -88,6 +88,7 @@ typedef struct {
     int                prefetch;
     int64_t            drain_timeout_ms;
     int64_t            poll_ms;
+    int                max_deliveries;
 } ctns_conf_worker_t;
 
 

@@ -120,7 +120,8 @@ ctns_engine_reap(void)
 
 
 static void
-ctns_on_entry(void *data, int shard, const char *id, json_t *fields)
+ctns_on_entry(void *data, int shard, const char *id, json_t *fields,
+    long deliveries)
 {
     ctns_engine_t  *eng = data;
     ctns_job_t     *job;
@@ -133,7 +134,13 @@ ctns_on_entry(void *data, int shard, const char *id, json_t *fields)
         }
     }
 
-    ctns_engine_add(eng, ctns_job_from_entry(eng, shard, id, fields));
+    job = ctns_job_from_entry(eng, shard, id, fields);
+
+    if (job) {
+        job->deliveries = deliveries;
+    }
+
+    ctns_engine_add(eng, job);
 }
 
 
@@ -320,7 +327,7 @@ static int
 ctns_engine_fetch(ctns_engine_t *eng, int64_t now, int64_t *next_retry,
     int64_t *next_claim)
 {
-    int   room, busy, block;
+    int   room, busy, block, shards, count;
     const ctns_conf_worker_t  *w = &eng->conf->worker;
 
     room = w->prefetch - eng->njobs;
@@ -348,7 +355,11 @@ ctns_engine_fetch(ctns_engine_t *eng, int64_t now, int64_t *next_retry,
 
     block = busy ? 0 : (int) w->poll_ms;
 
-    if (ctns_store_read(&eng->store, room, block, ctns_on_entry, eng) < 0) {
+    /* COUNT applies per stream: share the room out among the shards */
+    shards = eng->conf->stream.shards;
+    count = (room + shards - 1) / shards;
+
+    if (ctns_store_read(&eng->store, count, block, ctns_on_entry, eng) < 0) {
         /* Redis is away: do not spin */
         usleep(w->poll_ms * 1000);
     }

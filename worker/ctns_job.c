@@ -334,6 +334,16 @@ ctns_job_start(ctns_job_t *job)
     job->attempts++;
     job->started_ms = ctns_now_ms();
 
+    /* consumers died on it again and again: stop the crash loop */
+    if (job->deliveries > job->eng->conf->worker.max_deliveries) {
+        snprintf(job->err.code, sizeof(job->err.code), "POISON");
+        snprintf(job->err.detail, sizeof(job->err.detail),
+                 "delivered %ld times without an outcome: consumers "
+                 "stopped while working on it", job->deliveries);
+        ctns_job_fail(job, 1);
+        return;
+    }
+
     if (job->malformed[0]) {
         snprintf(job->err.code, sizeof(job->err.code), "MALFORMED_EVENT");
         snprintf(job->err.detail, sizeof(job->err.detail),

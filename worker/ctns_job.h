@@ -47,6 +47,7 @@ struct ctns_job_s {
     char                 retry_token[192];
     int64_t              next_lock_try_ms;
 
+    long                 deliveries;      /* by the consumer group */
     int                  attempts;
     int64_t              first_fail_ms;
     int64_t              started_ms;

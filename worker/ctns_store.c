@@ -397,14 +397,39 @@ ctns_store_fields(const redisReply *f)
 }
 
 
-/* [[id, [f, v, ...]], ...] of one stream */
+/* The delivery count of a pending entry; 1 when it cannot be read. */
+
+static long
+ctns_store_deliveries(ctns_store_t *st, int shard, const char *id)
+{
+    long         n;
+    redisReply  *r, *e;
+
+    r = redisCommand(st->ctx, "XPENDING %s %s IDLE 0 %s %s 1",
+                     st->streams[shard], CTNS_GROUP, id, id);
+
+    e = (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1)
+        ? r->element[0] : NULL;
+
+    n = (e && e->type == REDIS_REPLY_ARRAY && e->elements == 4
+         && e->element[3]->type == REDIS_REPLY_INTEGER)
+        ? (long) e->element[3]->integer : 1;
+
+    freeReplyObject(r);
+
+    return n;
+}
+
+
+/* [[id, [f, v, ...]], ...] of one stream; claimed: look up deliveries */
 
 static int
 ctns_store_entries(ctns_store_t *st, int shard, const redisReply *list,
-    ctns_entry_pt cb, void *data)
+    int claimed, ctns_entry_pt cb, void *data)
 {
     size_t             i;
     int                n;
+    long               deliveries;
     const redisReply  *e;
 
     n = 0;
@@ -418,7 +443,12 @@ ctns_store_entries(ctns_store_t *st, int shard, const redisReply *list,
             continue;
         }
 
-        cb(data, shard, e->element[0]->str, ctns_store_fields(e->element[1]));
+        deliveries = claimed ? ctns_store_deliveries(st, shard,
+                                                     e->element[0]->str)
+                             : 1;
+
+        cb(data, shard, e->element[0]->str, ctns_store_fields(e->element[1]),
+           deliveries);
         n++;
     }
 
@@ -504,7 +534,7 @@ ctns_store_read(ctns_store_t *st, int count, int block_ms, ctns_entry_pt cb,
         shard = ctns_store_shard_of(st, s->element[0]->str);
 
         if (shard >= 0) {
-            n += ctns_store_entries(st, shard, s->element[1], cb, data);
+            n += ctns_store_entries(st, shard, s->element[1], 0, cb, data);
         }
     }
 
@@ -537,7 +567,7 @@ ctns_store_autoclaim(ctns_store_t *st, int64_t min_idle_ms, int count,
         }
 
         if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
-            n += ctns_store_entries(st, i, r->element[1], cb, data);
+            n += ctns_store_entries(st, i, r->element[1], 1, cb, data);
         }
 
         freeReplyObject(r);

@@ -28,9 +28,13 @@ typedef struct {
 } ctns_store_t;
 
 
-/* A stream entry handed to the engine: fields as a JSON object of strings */
+/*
+ * A stream entry handed to the engine: fields as a JSON object of strings,
+ * and how often the group delivered it (1 unless claimed from a consumer
+ * that died on it).
+ */
 typedef void (*ctns_entry_pt)(void *data, int shard, const char *id,
-    json_t *fields);
+    json_t *fields, long deliveries);
 
 
 /* argv builder for pipelined commands */
