@@ -141,6 +141,14 @@ test-asan: deps
 	@$(MAKE) --no-print-directory SAN=1 unit
 	@$(MAKE) --no-print-directory SAN=1 pytest PYTEST_ARGS="-m 'not slow' $(PYTEST_ARGS)"
 
+# nginx (master_process off) and ctns-worker under valgrind for a subset of
+# the integration suite (tools/valgrind.sh); errors or definite leaks fail
+.PHONY: test-valgrind
+
+test-valgrind: all
+	@CTNS_BUILD=$(BUILD) PYTHON=$(PYTHON) \
+	    $(SHELL) tools/valgrind.sh $(PYTEST_ARGS)
+
 # libFuzzer harnesses of t/fuzz/, FUZZ_SECONDS each (clang, ASan + UBSan)
 FUZZ_SECONDS ?= 10
 

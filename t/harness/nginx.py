@@ -31,7 +31,7 @@ load_module {module};
 daemon off;
 working_directory {prefix}/logs;
 worker_rlimit_core 500m;
-master_process on;
+master_process {master};
 worker_processes {workers};
 pid {prefix}/logs/nginx.pid;
 error_log {prefix}/logs/error.log {log_level};
@@ -134,7 +134,10 @@ class Nginx:
     def conf_text(self):
         module = self.module
         env = "env ASAN_OPTIONS;\nenv UBSAN_OPTIONS;" if SAN else ""
+        # valgrind follows one process: nginx runs single-process
+        master = "off" if self.valgrind else "on"
         return CONF.format(module=module, workers=self.workers,
+                           master=master,
                            prefix=self.prefix, log_level=self.log_level,
                            port=self.port, http=self.http,
                            server=self.server, env=env)
