@@ -584,8 +584,7 @@ ctns_job_succeeded(ctns_job_t *job)
                      "synced");
 
     f = ctns_job_log_fields(job);
-    json_object_set_new(f, "records", json_integer(
-                            (json_int_t) json_array_size(job->records)));
+    json_object_set_new(f, "records", json_incref(job->records));
     json_object_set_new(f, "attempts", json_integer(job->attempts));
     json_object_set_new(f, "ms", json_integer(
                             (json_int_t) (ctns_now_ms() - job->started_ms)));
