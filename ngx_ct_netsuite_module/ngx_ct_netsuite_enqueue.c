@@ -11,6 +11,9 @@
  *   <prefix>:{N}:events      stream, consumer group ctns-workers
  *   <prefix>:{N}:seen:<id>   the stream entry id, expires after dedup_ttl
  *
+ * Stripe payout events use the same script with the tag {settlements}:
+ * <prefix>:{settlements}:events and <prefix>:{settlements}:seen:<evt id>.
+ *
  * The script returns {1, entry id} for a new event, {0, entry id} for one
  * seen within the dedup window.  Only a reply of either shape lets the
  * module answer 2xx.
@@ -222,13 +225,13 @@ ngx_ct_netsuite_enqueue_timeout(ngx_event_t *ev)
 /* --- building the calls -------------------------------------------------- */
 
 static u_char *
-ngx_ct_netsuite_key(ngx_pool_t *pool, ngx_str_t *prefix, ngx_uint_t shard,
+ngx_ct_netsuite_key(ngx_pool_t *pool, ngx_str_t *prefix, ngx_str_t *tag,
     const char *suffix, const char *id, size_t *len)
 {
     u_char  *key, *last;
     size_t   size;
 
-    size = prefix->len + sizeof(":{}:") + NGX_INT_T_LEN + ngx_strlen(suffix)
+    size = prefix->len + sizeof(":{}:") + tag->len + ngx_strlen(suffix)
            + (id ? ngx_strlen(id) + 1 : 0);
 
     key = ngx_pnalloc(pool, size);
@@ -236,7 +239,7 @@ ngx_ct_netsuite_key(ngx_pool_t *pool, ngx_str_t *prefix, ngx_uint_t shard,
         return NULL;
     }
 
-    last = ngx_sprintf(key, "%V:{%ui}:%s", prefix, shard, suffix);
+    last = ngx_sprintf(key, "%V:{%V}:%s", prefix, tag, suffix);
 
     if (id) {
         last = ngx_sprintf(last, ":%s", id);
@@ -335,8 +338,8 @@ ngx_ct_netsuite_build(ngx_http_request_t *r, ngx_ct_netsuite_call_t *call,
     ngx_ct_netsuite_event_t *e)
 {
     size_t                       len;
-    u_char                      *key;
-    ngx_uint_t                   shard;
+    u_char                      *key, shard[NGX_INT_T_LEN];
+    ngx_str_t                    tag;
     ngx_ct_netsuite_stream_t    *st;
     ngx_ct_netsuite_loc_conf_t  *lcf;
 
@@ -351,7 +354,7 @@ ngx_ct_netsuite_build(ngx_http_request_t *r, ngx_ct_netsuite_call_t *call,
 
     call->argc = 0;
 
-    if (e->control) {
+    if (e->control == NGX_CT_NETSUITE_TO_CONTROL) {
         call->control = 1;
 
         key = ngx_pnalloc(r->pool, st->prefix.len + sizeof(":control"));
@@ -371,15 +374,23 @@ ngx_ct_netsuite_build(ngx_http_request_t *r, ngx_ct_netsuite_call_t *call,
         return ngx_ct_netsuite_fields(r, call, &e->ev);
     }
 
-    shard = ctns_shard((u_char *) e->ev.rid, ngx_strlen(e->ev.rid),
-                       st->shards);
+    if (e->control == NGX_CT_NETSUITE_TO_SETTLEMENTS) {
+        ngx_str_set(&tag, "settlements");
+
+    } else {
+        tag.data = shard;
+        tag.len = ngx_sprintf(shard, "%ui",
+                              ctns_shard((u_char *) e->ev.rid,
+                                         ngx_strlen(e->ev.rid), st->shards))
+                  - shard;
+    }
 
     /* argv[0..1] are set per attempt: EVALSHA sha, or EVAL script */
     call->argc = 2;
 
     ngx_ct_netsuite_arg_str(call, "2");
 
-    key = ngx_ct_netsuite_key(r->pool, &st->prefix, shard, "events", NULL,
+    key = ngx_ct_netsuite_key(r->pool, &st->prefix, &tag, "events", NULL,
                               &len);
     if (key == NULL) {
         return NGX_ERROR;
@@ -387,7 +398,7 @@ ngx_ct_netsuite_build(ngx_http_request_t *r, ngx_ct_netsuite_call_t *call,
 
     ngx_ct_netsuite_arg(call, (char *) key, len);
 
-    key = ngx_ct_netsuite_key(r->pool, &st->prefix, shard, "seen", e->ev.id,
+    key = ngx_ct_netsuite_key(r->pool, &st->prefix, &tag, "seen", e->ev.id,
                               &len);
     if (key == NULL) {
         return NGX_ERROR;

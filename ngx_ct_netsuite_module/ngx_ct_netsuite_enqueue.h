@@ -15,7 +15,7 @@
 
 typedef struct {
     ctns_event_t                 ev;
-    ngx_uint_t                   control;
+    ngx_uint_t                   control;    /* NGX_CT_NETSUITE_TO_* */
 } ngx_ct_netsuite_event_t;
 
 

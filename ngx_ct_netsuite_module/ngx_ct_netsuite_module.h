@@ -54,12 +54,19 @@ typedef struct {
 } ngx_ct_netsuite_loc_conf_t;
 
 
-/* One unwrapped commercetools payload of a delivery. */
+/*
+ * One unwrapped payload of a delivery: a commercetools one, or (control)
+ * another kind the scheme named, with the stream it goes to.
+ */
+
+#define NGX_CT_NETSUITE_TO_EVENTS       0    /* <prefix>:{N}:events */
+#define NGX_CT_NETSUITE_TO_CONTROL      1    /* <prefix>:control */
+#define NGX_CT_NETSUITE_TO_SETTLEMENTS  2    /* <prefix>:{settlements}:events */
 
 typedef struct {
     ngx_str_t                   data;
     ngx_str_t                   src;         /* channel, for the stream */
-    unsigned                    control:1;   /* ctns:control, not events */
+    unsigned                    control:2;   /* NGX_CT_NETSUITE_TO_* */
 } ngx_ct_netsuite_payload_t;
 
 
