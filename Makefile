@@ -47,7 +47,7 @@ UNIT_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
 MOD_SRCS   := $(wildcard ngx_ct_netsuite_module/*.c ngx_ct_netsuite_module/*.h)
 MODULE     := $(BUILD)/ngx_ct_netsuite_module.so
 MOD_LIB    := $(wildcard $(patsubst %,lib/ctns_%.[ch],base64 hmac stdwebhooks normalize shard event \
-              verify json_span jwks jwt pubsub sns eventgrid))
+              verify json_span jwks jwt pubsub sns eventgrid stripe_sig))
 NGX_BUILD  := $(BUILD)/nginx
 
 PROGRAMS   := $(if $(WORKER_SRCS),$(BUILD)/ctns-worker) \

@@ -13,6 +13,7 @@ static ngx_ct_netsuite_scheme_t  *ngx_ct_netsuite_schemes[] = {
     &ngx_ct_netsuite_auth_pubsub,
     &ngx_ct_netsuite_auth_sns,
     &ngx_ct_netsuite_auth_eventgrid,
+    &ngx_ct_netsuite_auth_stripe,
     &ngx_ct_netsuite_auth_none,
     NULL
 };

@@ -103,6 +103,7 @@ extern ngx_ct_netsuite_scheme_t  ngx_ct_netsuite_auth_token;
 extern ngx_ct_netsuite_scheme_t  ngx_ct_netsuite_auth_pubsub;
 extern ngx_ct_netsuite_scheme_t  ngx_ct_netsuite_auth_sns;
 extern ngx_ct_netsuite_scheme_t  ngx_ct_netsuite_auth_eventgrid;
+extern ngx_ct_netsuite_scheme_t  ngx_ct_netsuite_auth_stripe;
 
 
 #endif /* _NGX_CT_NETSUITE_AUTH_H_INCLUDED_ */
