@@ -52,7 +52,16 @@ ctns_map_line_json(const ctns_map_doc_t *doc, const ctns_map_line_t *line)
     json_object_set_new(l, "amount", ctns_money_json(line->net, doc->digits));
     json_object_set_new(l, "description",
                         ctns_map_text(line->desc, CTNS_MAP_DESC_MAX));
-    ctns_map_set_ref(l, "taxCode", line->line_code);
+
+    /*
+     * With the override the codes are on the tax detail rows: a code on
+     * the line would have NetSuite compute a tax first, and deposits it
+     * applies when an invoice is created would cover that figure, which
+     * the override may then lower below what is applied.
+     */
+    if (!doc->conf->tax_override) {
+        ctns_map_set_ref(l, "taxCode", line->line_code);
+    }
     ctns_map_segments(l, doc->route);
 
     return l;
@@ -78,7 +87,9 @@ ctns_map_doc_lines(const ctns_map_doc_t *doc, json_t *body,
         ctns_map_set_ref(body, "shipMethod", lines[i].ship_method);
         json_object_set_new(body, "shippingCost",
                             ctns_money_json(lines[i].net, doc->digits));
-        ctns_map_set_ref(body, "shippingTaxCode", lines[i].line_code);
+        if (!doc->conf->tax_override) {
+            ctns_map_set_ref(body, "shippingTaxCode", lines[i].line_code);
+        }
     }
 
     json_object_set_new(body, "item", json_pack("{s:o}", "items", items));

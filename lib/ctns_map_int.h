@@ -195,6 +195,8 @@ int ctns_map_tax_parts(const json_t *taxed, const json_t *tax_rate,
     ctns_map_line_t *line, int64_t *net, char *err, size_t errlen);
 json_t *ctns_map_tax_rows(const ctns_map_doc_t *doc,
     const ctns_map_line_t *lines, size_t n);
+void ctns_map_tax_amounts(const ctns_map_doc_t *doc, json_t *arg,
+    const ctns_map_line_t *lines, size_t n);
 void ctns_map_tax_op(ctns_plan_t *plan, const char *type, const char *eid,
     json_t *rows);
 

@@ -282,7 +282,7 @@ ctns_map_delivery_invoice(const ctns_map_doc_t *doc, const json_t *delivery,
     char *err, size_t errlen)
 {
     size_t      i;
-    json_t     *body, *items, *l;
+    json_t     *body, *items, *l, *rows;
     ctns_op_t  *op;
     const char *did, *dkey;
     char        eid[128], memo[256];
@@ -336,8 +336,9 @@ ctns_map_delivery_invoice(const ctns_map_doc_t *doc, const json_t *delivery,
     ctns_map_op_read(op, "salesOrder", op->from_eid, ctns_map_bill_derive);
 
     if (doc->conf->tax_override) {
-        ctns_map_tax_op(plan, "invoice", eid,
-                        ctns_map_tax_rows(doc, lines, n));
+        rows = ctns_map_tax_rows(doc, lines, n);
+        ctns_map_tax_amounts(doc, rows, lines, n);
+        ctns_map_tax_op(plan, "invoice", eid, rows);
     }
 
     return CTNS_MAP_OK;

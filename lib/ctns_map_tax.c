@@ -254,6 +254,31 @@ ctns_map_tax_rows(const ctns_map_doc_t *doc, const ctns_map_line_t *lines,
 }
 
 
+/*
+ * The amounts the lines must have, for a transformed document: NetSuite
+ * bills part of a line at quantity x rate, which is not the line's exact
+ * share; the override PATCH sets them (lines are keyed by "line").
+ */
+void
+ctns_map_tax_amounts(const ctns_map_doc_t *doc, json_t *arg,
+    const ctns_map_line_t *lines, size_t n)
+{
+    size_t   i;
+    json_t  *amounts;
+
+    amounts = json_array();
+
+    for (i = 0; i < n; i++) {
+        if (!lines[i].header) {
+            json_array_append_new(amounts,
+                                  ctns_money_json(lines[i].net, doc->digits));
+        }
+    }
+
+    json_object_set_new(arg, "amounts", amounts);
+}
+
+
 void
 ctns_map_tax_op(ctns_plan_t *plan, const char *type, const char *eid,
     json_t *rows)
@@ -280,6 +305,39 @@ ctns_map_tax_ref(const json_t *line)
 
     return json_is_object(ref) ? ctns_map_str(ref, "id")
                                : json_string_value(ref);
+}
+
+
+/* keyed updates of the lines whose amount is not the one wanted */
+static void
+ctns_map_tax_fix_amounts(json_t *out, const json_t *lines,
+    const json_t *amounts)
+{
+    size_t         i;
+    json_t        *want, *fix;
+    int64_t        have, should;
+    const json_t  *line;
+
+    fix = json_array();
+
+    json_array_foreach(amounts, i, want) {
+        line = json_array_get(lines, i);
+
+        /* compared in the finest unit an amount can have (3 digits) */
+        if (ctns_money_value(json_object_get(line, "amount"), 3, &have) != 0
+            || ctns_money_value(want, 3, &should) != 0 || have != should)
+        {
+            json_array_append_new(fix, json_pack("{s:O,s:O}", "line",
+                                  json_object_get(line, "line"), "amount",
+                                  want));
+        }
+    }
+
+    if (json_array_size(fix)) {
+        json_object_set_new(out, "item", json_pack("{s:o}", "items", fix));
+    } else {
+        json_decref(fix);
+    }
 }
 
 
@@ -332,6 +390,8 @@ ctns_map_tax_derive(const json_t *read, const json_t *arg, char *err,
 
     out = json_pack("{s:b,s:{s:o}}", "taxDetailsOverride", 1,
                     "taxDetails", "items", items);
+
+    ctns_map_tax_fix_amounts(out, lines, json_object_get(arg, "amounts"));
 
     return out;
 }

@@ -253,7 +253,7 @@ MT_FN json_t *
 mt_transform(json_t *so, json_t *body, const char *eid)
 {
     size_t   i, j;
-    json_t  *inv, *items, *l, *sl, *want;
+    json_t  *inv, *items, *l, *sl, *want, *amount;
     double   q, billed;
     int      first;
 
@@ -299,12 +299,17 @@ mt_transform(json_t *so, json_t *body, const char *eid)
             continue;
         }
 
+        /*
+         * As NetSuite: a whole line keeps its amount, a part of one is
+         * quantity x rate (the body cannot say otherwise).
+         */
         json_object_set_new(sl, "quantityBilled", json_real(billed + q));
-        l = json_pack("{s:O,s:f,s:O}", "item", json_object_get(sl, "item"),
-                      "quantity", q, "amount",
-                      l && json_object_get(l, "amount")
-                      ? json_object_get(l, "amount")
-                      : json_object_get(sl, "amount"));
+        amount = q == json_number_value(json_object_get(sl, "quantity"))
+                 ? json_incref(json_object_get(sl, "amount"))
+                 : json_real(round(q * json_number_value(
+                       json_object_get(sl, "rate")) * 1000) / 1000);
+        l = json_pack("{s:O,s:f,s:o}", "item", json_object_get(sl, "item"),
+                      "quantity", q, "amount", amount);
         json_object_del(l, "line");
         json_array_append_new(items, l);
     }

@@ -44,6 +44,14 @@ line(const ctns_op_t *op, size_t i)
 }
 
 
+/* a row of a tax override (the PATCH's derive argument) */
+static const json_t *
+row(const ctns_op_t *op, size_t i)
+{
+    return op ? json_array_get(json_object_get(op->body, "rows"), i) : NULL;
+}
+
+
 static const char *
 ref_id(const json_t *body, const char *key)
 {
@@ -110,7 +118,11 @@ test_usd(void)
         CHECK_INT(mt_amount(so->body, "item.items.1.rate", 2), 1450);
         CHECK_INT(json_integer_value(json_object_get(line(so, 1),
                                                      "quantity")), 2);
-        CHECK_STR(ref_id(line(so, 0), "taxCode"), "511");
+        CHECK(json_object_get(line(so, 0), "taxCode") == NULL);
+        CHECK_STR(ref_id(row(tax, 0), "taxCode"), "511");
+        CHECK_STR(ref_id(row(tax, 1), "taxCode"), "512");
+        CHECK_INT(mt_amount(tax->body, "rows.0.taxAmount", 2), 474);
+        CHECK_INT(mt_amount(tax->body, "rows.1.taxAmount", 2), 79);
         CHECK_STR(tax->read_type, "salesOrder");
         CHECK_STR(tax->replace, "taxDetails");
     }
@@ -216,8 +228,10 @@ test_jpy(void)
         CHECK_INT(mt_amount(so->body, "item.items.2.amount", 0), 700);
         CHECK_INT(mt_amount(so->body, "item.items.3.amount", 0), 800);
         CHECK_STR(ref_id(line(so, 2), "item"), "401");
-        CHECK_STR(ref_id(line(so, 0), "taxCode"), "531");
-        CHECK_STR(ref_id(line(so, 1), "taxCode"), "532");
+        CHECK_STR(ref_id(row(mt_op(&plan, "salesOrder", "ct-order-" ORDER_JPY,
+                                   CTNS_OP_PATCH), 0), "taxCode"), "531");
+        CHECK_STR(ref_id(row(mt_op(&plan, "salesOrder", "ct-order-" ORDER_JPY,
+                                   CTNS_OP_PATCH), 2), "taxCode"), "532");
         CHECK_STR(ref_id(so->body, "currency"), "6");
     }
 
@@ -372,6 +386,8 @@ test_variants(void)
     CHECK_INT(rc, CTNS_MAP_OK);
     CHECK(mt_op(&plan, "salesOrder", "ct-order-" ORDER_USD, CTNS_OP_PATCH)
           == NULL);
+    CHECK_STR(ref_id(line(mt_op(&plan, "salesOrder", "ct-order-" ORDER_USD,
+                                CTNS_OP_CREATE), 0), "taxCode"), "511");
     ledger = json_object();
     CHECK_INT(mt_exec(ledger, &plan), 0);
     CHECK_INT(mt_total(ledger, "salesOrder", "ct-order-" ORDER_USD, 2),
