@@ -35,6 +35,7 @@ from harness.common import (ROOT, SAN, fixture_path, free_port,
                             wait_until)
 from harness.netsuite import default_credentials
 from harness.nginx import Nginx
+from harness.redis_server import RedisServer
 from harness.webhook import SECRET, deliver, order_created, stream_entries
 
 MODULE_PKG = "libnginx-mod-http-ct-netsuite"
@@ -45,7 +46,9 @@ OUT = os.path.join(ROOT, "build", "deb")
 ENABLED = "/etc/nginx/modules-enabled/50-mod-http-ct-netsuite.conf"
 AVAILABLE = "/usr/share/nginx/modules-available/mod-http-ct-netsuite.conf"
 SO = "/usr/lib/nginx/modules/ngx_ct_netsuite_module.so"
-EXAMPLE = "/usr/share/doc/%s/examples/ct-netsuite.conf" % MODULE_PKG
+EXAMPLES = "/usr/share/doc/%s/examples/" % MODULE_PKG
+HOOK = "/hooks/commercetools"
+REDIS_PASSWORD = "test-only-redis-password"
 UNIT_DIR = "/lib/systemd/system"
 APT = ["apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=600"]
 
@@ -226,35 +229,48 @@ class PackagedNginx(Nginx):
         return "include /etc/nginx/modules-enabled/*.conf;\n" + rest
 
 
-def example_http(redis_address, port, secret_file):
-    """The shipped example server block, pointed at this test's Redis,
-    port and secret: each change must apply exactly once."""
-    with open(EXAMPLE) as fh:
-        text = fh.read()
-    changes = [
-        (r"ct_netsuite_redis \S+", "ct_netsuite_redis " + redis_address),
-        (r"listen \d+ ssl;", "listen 127.0.0.1:%d;" % port),
-        (r"\n\s*ssl_certificate\s[^\n]*", ""),
-        (r"\n\s*ssl_certificate_key\s[^\n]*", ""),
-        (r"secret_file=\S+;", "secret_file=%s;" % secret_file),
-    ]
-    for rx, new in changes:
-        text, n = re.subn(rx, new, text)
-        assert n == 1, "example snippet changed: %s" % rx
-    return text
+class PasswordRedis(RedisServer):
+    """Redis with a password, as a production one has: the module gets it
+    from nginx's configuration, the worker through the unit's
+    EnvironmentFile."""
+
+    def __init__(self):
+        super().__init__(extra=["--requirepass", REDIS_PASSWORD])
+
+    def client(self, **kw):
+        return super().client(password=REDIS_PASSWORD, **kw)
+
+
+@pytest.fixture(scope="module")
+def redis_auth():
+    srv = PasswordRedis().start()
+    yield srv
+    srv.cleanup()
 
 
 @pytest.fixture
-def edge(debs, redis_server, redis):
-    """nginx with the packaged module and the example server block."""
-    port = free_port()
-    n = PackagedNginx(server="location = /plain { return 204; }")
-    secret = n.write("keys/hmac.secret", SECRET + "\n", mode=0o600)
-    n.http = example_http(redis_server.address, port, secret)
-    n.hook_port = port
+def redis(redis_auth):
+    """A flushed client of redis_auth (replaces the harness fixture)."""
+    client = redis_auth.client()
+    client.flushall()
+    return client
+
+
+@pytest.fixture
+def edge(debs, redis_auth, redis):
+    """nginx with the packaged module, enabled by its snippet."""
+    http = "ct_netsuite_redis %s password=%s timeout=1s;" % (
+        redis_auth.address, REDIS_PASSWORD)
+    server = """
+        location = /hooks/commercetools {
+            ct_netsuite_webhook;
+            ct_netsuite_auth hmac secret_file=keys/hmac.secret;
+        }
+"""
+    n = PackagedNginx(http=http, server=server)
+    n.write("conf/keys/hmac.secret", SECRET + "\n", mode=0o600)
     n.start()
-    wait_until(lambda: deliver(port, {"x": 1},
-                               path="/hooks/commercetools")[0] == 400,
+    wait_until(lambda: deliver(n.port, {"x": 1}, path=HOOK)[0] == 400,
                timeout=10, what="redis ready")
     yield n
     n.cleanup()
@@ -343,49 +359,65 @@ def test_installed_layout(debs):
 
 def test_module_enabled_by_snippet_ingests(edge, redis):
     msg = order_created()
-    st, _, body = deliver(edge.hook_port, msg, path="/hooks/commercetools")
+    st, _, body = deliver(edge.port, msg, path=HOOK)
     assert st == 202, body
     entries = stream_entries(redis)
     assert [e["id"] for e in entries] == [msg["id"]]
     assert entries[0]["resource"] == "order/" + msg["resource"]["id"]
     # the module came from the package, not from the build tree
     assert "/usr/lib/nginx/modules" in os.readlink(edge.path("modules"))
+    assert os.path.isfile(EXAMPLES + "ct-netsuite.conf")
 
 
-def test_worker_unit_posts_to_netsuite(edge, redis, redis_server, netsuite):
-    svc = unit("ctns-worker.service")
+def operator_configures(redis_auth, netsuite):
+    """What docs/install.md asks of an operator: in the shipped
+    /etc/ctns/ctns.json the Redis and NetSuite endpoints, the NetSuite key
+    as a file the user ctns can read, the Redis password in the unit's
+    environment file.  Returns the files added."""
     creds = default_credentials()
-
-    # the operator's part: Redis, NetSuite and the secrets
     with open("/etc/ctns/ctns.json") as fh:
         conf = json.load(fh)
-    conf["redis"]["address"] = redis_server.address
-    conf["netsuite"].update(account_id=creds["account_id"],
-                            base_url=netsuite.url)
+    conf["redis"]["address"] = redis_auth.address
+    assert conf["redis"]["password"] == "env:CTNS_REDIS_PASSWORD"
+    ns = conf["netsuite"]
+    ns.update(account_id=creds["account_id"], base_url=netsuite.url)
+    assert ns["auth"]["type"] == "oauth2"
+    ns["auth"].update(client_id=creds["client_id"], algorithm="ES256",
+                      certificate_id=creds["ec_kid"])
+    key = ns["auth"]["private_key"]
+    assert key.startswith("file:/etc/ctns/")
+    key = key[len("file:"):]
+    # no commercetools API here: the deliveries carry the whole order
+    del conf["commercetools"]
     conf["retry"] = {"base_ms": 50, "cap_ms": 400, "max_attempts": 8}
     with open("/etc/ctns/ctns.json", "w") as fh:     # keeps root:ctns 0640
         json.dump(conf, fh, indent=2)
-    with open("/etc/default/ctns-worker", "a") as fh:
-        for var, key in (("NETSUITE_CONSUMER_KEY", "consumer_key"),
-                         ("NETSUITE_CONSUMER_SECRET", "consumer_secret"),
-                         ("NETSUITE_TOKEN_ID", "token_id"),
-                         ("NETSUITE_TOKEN_SECRET", "token_secret")):
-            fh.write("%s=%s\n" % (var, creds[key]))
 
+    shutil.copyfile(creds["ec_private_key"], key)
+    os.chown(key, 0, grp.getgrnam("ctns").gr_gid)
+    os.chmod(key, 0o640)
+    with open("/etc/default/ctns-worker", "a") as fh:
+        fh.write("CTNS_REDIS_PASSWORD=%s\n" % REDIS_PASSWORD)
+    return [key]
+
+
+def test_worker_unit_posts_to_netsuite(edge, redis, redis_auth, netsuite):
+    svc = unit("ctns-worker.service")
+    added = operator_configures(redis_auth, netsuite)
     env = service_env(svc)
     state_directories(svc)
-    for pre in svc.get("ExecStartPre", []):
-        run(as_service(svc, command(pre, env)), env=env, cwd="/")
-
     log = open(os.path.join(edge.prefix, "logs", "worker.log"), "w+")
-    (start,) = svc["ExecStart"]
-    proc = subprocess.Popen(as_service(svc, command(start, env)), env=env,
-                            cwd="/", stdout=log, stderr=log)
+    proc = None
     try:
+        for pre in svc.get("ExecStartPre", []):
+            run(as_service(svc, command(pre, env)), env=env, cwd="/")
+        (start,) = svc["ExecStart"]
+        proc = subprocess.Popen(as_service(svc, command(start, env)),
+                                env=env, cwd="/", stdout=log, stderr=log)
+
         msg = order_created()
         oid = msg["resource"]["id"]
-        st, _, body = deliver(edge.hook_port, msg,
-                              path="/hooks/commercetools")
+        st, _, body = deliver(edge.port, msg, path=HOOK)
         assert st == 202, body
 
         def synced():
@@ -397,15 +429,19 @@ def test_worker_unit_posts_to_netsuite(edge, redis, redis_server, netsuite):
         recs = netsuite.records(externalId="ct-order-" + oid)
         assert len(recs) == 1, recs
     finally:
-        # KillSignal= (default SIGTERM): the worker drains and exits 0
-        proc.send_signal(signal.SIGTERM)
-        timeout = int(svc.get("TimeoutStopSec", ["90"])[-1].rstrip("s"))
-        try:
-            rc = proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = proc.wait()
+        rc = None
+        if proc is not None:
+            # KillSignal= (default SIGTERM): the worker drains, exits 0
+            proc.send_signal(signal.SIGTERM)
+            stop = int(svc.get("TimeoutStopSec", ["90"])[-1].rstrip("s"))
+            try:
+                rc = proc.wait(stop)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                rc = proc.wait()
         log.close()
+        for f in added:          # the operator's files are not dpkg's
+            os.unlink(f)
     assert rc == 0, open(log.name).read()
 
 
