@@ -518,8 +518,14 @@ ngx_ct_netsuite_json_fields_copy(json_t *obj, redisReply *flat)
 
 /* --- orders and payments -------------------------------------------------- */
 
+/*
+ * Stream entries as objects: the fields, then the entry id under "name"
+ * (last: a dead letter has a field "entry" of its own, the id it had in
+ * its shard stream).
+ */
+
 static json_t *
-ngx_ct_netsuite_status_audit(redisReply *audit)
+ngx_ct_netsuite_status_entries(redisReply *audit, const char *name)
 {
     size_t       i;
     json_t      *list, *e;
@@ -538,9 +544,9 @@ ngx_ct_netsuite_status_audit(redisReply *audit)
         }
 
         e = json_object();
-        json_object_set_new(e, "entry",
-                            ngx_ct_netsuite_json_str(entry->element[0]));
         ngx_ct_netsuite_json_fields_copy(e, entry->element[1]);
+        json_object_set_new(e, name,
+                            ngx_ct_netsuite_json_str(entry->element[0]));
         json_array_append_new(list, e);
     }
 
@@ -603,7 +609,7 @@ ngx_ct_netsuite_status_resource_done(ngx_http_request_t *r,
     /* a missing trail (wrong type, trimmed away) is an empty trail */
     json_object_set_new(view, "audit",
                         audit->type == REDIS_REPLY_ARRAY
-                        ? ngx_ct_netsuite_status_audit(audit)
+                        ? ngx_ct_netsuite_status_entries(audit, "entry")
                         : json_array());
 
     return ngx_ct_netsuite_status_send(r, view, updated);
@@ -1050,6 +1056,30 @@ ngx_ct_netsuite_status_ingest(ngx_http_request_t *r)
 }
 
 
+/*
+ * The counters ctns-worker keeps in <prefix>:settle:summary (exceptions,
+ * payouts_waiting, ...), each a number; zeros before any import.
+ */
+static json_t *
+ngx_ct_netsuite_status_settlements(redisReply *h)
+{
+    size_t   i;
+    json_t  *s;
+
+    s = json_pack("{s:i,s:i}", "exceptions", 0, "payouts_waiting", 0);
+
+    for (i = 1; h && h->type == REDIS_REPLY_ARRAY && i < h->elements; i += 2)
+    {
+        json_object_set_new(s, h->element[i - 1]->str,
+                            json_integer(ngx_atoi((u_char *)
+                                                  h->element[i]->str,
+                                                  h->element[i]->len)));
+    }
+
+    return s;
+}
+
+
 static ngx_int_t
 ngx_ct_netsuite_status_summary_done(ngx_http_request_t *r,
     redisReply **replies, ngx_uint_t n, void *data)
@@ -1064,7 +1094,10 @@ ngx_ct_netsuite_status_summary_done(ngx_http_request_t *r,
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
 
-    if (ngx_ct_netsuite_pipeline_parse(r, replies, n, &pl) != NGX_OK) {
+    /* the last reply is the settlement counters */
+    if (ngx_ct_netsuite_pipeline_parse(r, replies, n - 1, &pl) != NGX_OK
+        || replies[n - 1] == NULL)
+    {
         return ngx_ct_netsuite_status_unavailable(r);
     }
 
@@ -1120,6 +1153,8 @@ ngx_ct_netsuite_status_summary_done(ngx_http_request_t *r,
     json_object_set_new(view, "dlq", s);
 
     json_object_set_new(view, "ingest", ngx_ct_netsuite_status_ingest(r));
+    json_object_set_new(view, "settlements",
+                        ngx_ct_netsuite_status_settlements(replies[n - 1]));
 
     /* changes all the time: no validators */
     return ngx_ct_netsuite_status_send(r, view, -1);
@@ -1130,14 +1165,28 @@ static ngx_int_t
 ngx_ct_netsuite_status_summary(ngx_http_request_t *r)
 {
     ngx_uint_t              n;
-    ngx_ct_netsuite_cmd_t  *cmds;
+    ngx_ct_netsuite_cmd_t  *cmds, *all;
 
     cmds = ngx_ct_netsuite_pipeline_cmds(r, &n);
     if (cmds == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_ct_netsuite_status_run(r, cmds, n,
+    all = ngx_palloc(r->pool, (n + 1) * sizeof(ngx_ct_netsuite_cmd_t));
+    if (all == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(all, cmds, n * sizeof(ngx_ct_netsuite_cmd_t));
+    ngx_memzero(&all[n], sizeof(ngx_ct_netsuite_cmd_t));
+
+    if (ngx_ct_netsuite_status_key(r, &all[n], "HGETALL", "settle:summary")
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_ct_netsuite_status_run(r, all, n + 1,
                                       ngx_ct_netsuite_status_summary_done,
                                       NULL);
 }
@@ -1212,10 +1261,10 @@ ngx_ct_netsuite_status_dlq_done(ngx_http_request_t *r, redisReply **replies,
     json_object_set_new(view, "retrying",
                         ngx_ct_netsuite_json_int(replies[1]));
 
-    /* the same shape as an audit trail: entry id, then the fields */
     json_object_set_new(view, "entries",
                         replies[2]->type == REDIS_REPLY_ARRAY
-                        ? ngx_ct_netsuite_status_audit(replies[2])
+                        ? ngx_ct_netsuite_status_entries(replies[2],
+                                                         "dlq_id")
                         : json_array());
 
     return ngx_ct_netsuite_status_send(r, view, -1);
