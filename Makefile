@@ -133,7 +133,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-asan-module
 
 test-asan-module:
-	@$(MAKE) --no-print-directory SAN=1 module
+	@$(MAKE) --no-print-directory SAN=1 module worker
 	@CTNS_BUILD=$(ROOT)/build-asan CTNS_SAN=1 $(PYTHON) -m pytest -q \
 	    $(wildcard $(ASAN_SUITES))
 
