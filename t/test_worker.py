@@ -566,3 +566,26 @@ def test_poison_entry_dead_lettered(redis, netsuite, workers):
     assert d["code"] == "POISON" and "12 times" in d["detail"]
     assert not sales_orders(netsuite)
     wait_until(lambda: pending(redis) == 0, timeout=10, what="ack")
+
+
+def test_two_workers_keep_order_per_resource(redis, netsuite, workers):
+    """Events of one order read by different processes apply in order."""
+    netsuite.set_config({"latency": {"default_ms": 20}})
+    conf = workers.config(worker={"prefetch": 8})
+    conf["netsuite"]["concurrency"] = 2
+    pipe = redis.pipeline(transaction=False)
+    oids = [order_event(n)[0] for n in range(1, 21)]
+    for seq in (1, 2, 3):
+        for n in range(1, 21):
+            enqueue(pipe, order_event(n, seq=seq)[1])
+    pipe.execute()
+
+    workers.start(conf)
+    workers.start(conf)
+    wait_until(lambda: all(status(redis, "order", o).get("seq") == "3"
+                           for o in oids), timeout=90, what="all applied")
+
+    for o in oids:
+        actions = [t["action"] for t in audit(redis, "order", o)]
+        assert actions == ["posted"] * 3, (o, actions)
+    assert_exactly_once(netsuite, oids)

@@ -183,7 +183,7 @@ ctns_engine_touch(ctns_engine_t *eng, int handover)
 
         for (job = eng->jobs; job; job = job->next) {
             if (job->shard != shard || job->entry_id[0] == '\0'
-                || (handover && job->state != CTNS_JOB_LOCK_WAIT))
+                || (handover && job->state == CTNS_JOB_RUNNING))
             {
                 continue;
             }
@@ -203,13 +203,15 @@ ctns_engine_touch(ctns_engine_t *eng, int handover)
 
     for (job = eng->jobs; job; job = job->next) {
         if (job->retry_member
-            && (!handover || job->state == CTNS_JOB_LOCK_WAIT))
+            && (!handover || job->state != CTNS_JOB_RUNNING))
         {
             ctns_store_retry_lease(&eng->store, job->retry_member,
                                    handover ? now : now + w->claim_idle_ms);
         }
 
-        if (!handover && job->state == CTNS_JOB_RUNNING) {
+        if (!handover && (job->state == CTNS_JOB_RUNNING
+                          || job->state == CTNS_JOB_LOCKED))
+        {
             ctns_store_lock_refresh(&eng->store, job->lock_key,
                                     job->lock_token, job->lock_token,
                                     w->lock_ttl_ms);
@@ -218,7 +220,7 @@ ctns_engine_touch(ctns_engine_t *eng, int handover)
 }
 
 
-/* Drops the jobs that wait for a lock: their entries were handed over. */
+/* Drops the jobs that did not start: their entries were handed over. */
 
 static void
 ctns_engine_drop_waiting(ctns_engine_t *eng)
@@ -230,7 +232,13 @@ ctns_engine_drop_waiting(ctns_engine_t *eng)
     for (job = eng->jobs; job; job = next) {
         next = job->next;
 
-        if (job->state == CTNS_JOB_LOCK_WAIT) {
+        if (job->state == CTNS_JOB_LOCKED) {
+            ctns_job_unlock(job);
+        }
+
+        if (job->state == CTNS_JOB_LOCK_WAIT
+            || job->state == CTNS_JOB_LOCKED)
+        {
             job->state = CTNS_JOB_FINISHED;
             ctns_engine_job_done(eng, job);
         }
@@ -274,9 +282,10 @@ ctns_engine_behind(ctns_engine_t *eng, const ctns_job_t *job)
 
 
 /*
- * Starts waiting jobs, oldest first, while the NetSuite queue is short:
- * a backlog of two requests per slot keeps every slot busy, and starting
- * hundreds of jobs in one go would leave finished transfers unattended.
+ * Locks the resources of new jobs at once, then starts locked jobs, oldest
+ * first, while the NetSuite queue is short: a backlog of two requests per
+ * slot keeps every slot busy, and starting hundreds of jobs in one go
+ * would leave finished transfers unattended.
  */
 
 static void
@@ -284,6 +293,14 @@ ctns_engine_poll_locks(ctns_engine_t *eng, int64_t now)
 {
     int          backlog;
     ctns_job_t  *job, *next;
+
+    for (job = eng->jobs; job; job = job->next) {
+        if (job->state == CTNS_JOB_LOCK_WAIT && now >= job->next_lock_try_ms
+            && !ctns_engine_behind(eng, job))
+        {
+            ctns_job_poll(job, now);
+        }
+    }
 
     backlog = 2 * eng->conf->netsuite.concurrency;
 
@@ -294,10 +311,8 @@ ctns_engine_poll_locks(ctns_engine_t *eng, int64_t now)
             return;
         }
 
-        if (job->state == CTNS_JOB_LOCK_WAIT && now >= job->next_lock_try_ms
-            && !ctns_engine_behind(eng, job))
-        {
-            ctns_job_poll(job, now);
+        if (job->state == CTNS_JOB_LOCKED) {
+            ctns_job_start(job);
         }
     }
 }

@@ -31,7 +31,6 @@ typedef enum {
 } ctns_step_e;
 
 
-static void ctns_job_start(ctns_job_t *job);
 static void ctns_job_map(ctns_job_t *job);
 static void ctns_job_op_begin(ctns_job_t *job);
 static void ctns_job_step(ctns_job_t *job, ctns_step_e step);
@@ -265,7 +264,7 @@ ctns_job_poll(ctns_job_t *job, int64_t now)
                          job->retry_token, job->eng->conf->worker.lock_ttl_ms);
 
     if (rc == 1) {
-        ctns_job_start(job);
+        job->state = CTNS_JOB_LOCKED;
         return;
     }
 
@@ -324,7 +323,14 @@ ctns_job_skip(ctns_job_t *job, const char *action, const char *note)
 }
 
 
-static void
+void
+ctns_job_unlock(ctns_job_t *job)
+{
+    ctns_store_unlock(&job->eng->store, job->lock_key, job->lock_token);
+}
+
+
+void
 ctns_job_start(ctns_job_t *job)
 {
     int64_t  seq, rv;

@@ -20,6 +20,7 @@
 
 typedef enum {
     CTNS_JOB_LOCK_WAIT = 0,
+    CTNS_JOB_LOCKED,                  /* holds the lock, not started yet */
     CTNS_JOB_RUNNING,
     CTNS_JOB_FINISHED
 } ctns_job_state_e;
@@ -76,8 +77,18 @@ ctns_job_t *ctns_job_from_entry(ctns_engine_t *eng, int shard,
     const char *id, json_t *fields);
 ctns_job_t *ctns_job_from_retry(ctns_engine_t *eng, const char *member);
 
-/* Tries to take the resource lock and start (state LOCK_WAIT). */
+/*
+ * Tries to take the resource lock (LOCK_WAIT -> LOCKED).  The lock is taken
+ * as soon as the entry is read, so another process cannot overtake it with
+ * a later event of the resource while this one waits for a free slot.
+ */
 void ctns_job_poll(ctns_job_t *job, int64_t now);
+
+/* Starts a LOCKED job. */
+void ctns_job_start(ctns_job_t *job);
+
+/* Gives the lock of a job that will not run here back (LOCKED). */
+void ctns_job_unlock(ctns_job_t *job);
 
 void ctns_job_free(ctns_job_t *job);
 
