@@ -3,12 +3,14 @@
 `make deb` builds libnginx-mod-http-ct-netsuite and ctns-worker with
 dpkg-buildpackage and lintian; the tests install them with
 `apt-get install ./*.deb`, run the stock nginx with the module enabled
-only through the package's modules-enabled snippet and the shipped
-example server block, run the worker the way its systemd unit does (this
-sandbox has no systemd: the unit's User, EnvironmentFile, ExecStartPre and
-ExecStart are carried out here), see an order go from a signed delivery
-to the NetSuite simulator, and finally `apt-get purge` both, leaving the
-system's nginx configuration valid.
+only through the package's modules-enabled snippet, run the worker with
+the shipped /etc/ctns/ctns.json and the key fetcher the way their systemd
+units do (this sandbox has no systemd: the units' User, drop-ins,
+EnvironmentFile, StateDirectory, ExecStartPre and ExecStart are carried
+out here), see an order go from a signed delivery through Redis to the
+NetSuite simulator, and finally `apt-get purge` both, leaving the
+system's nginx configuration valid.  The source package is rebuilt
+elsewhere and must give the same bytes.
 
 It changes the machine, so it runs only where that is possible and safe:
 as root, with apt and Debian's packaging tools, not under the sanitizer
@@ -31,8 +33,7 @@ import subprocess
 
 import pytest
 
-from harness.common import (ROOT, SAN, fixture_path, free_port,
-                            wait_until)
+from harness.common import ROOT, SAN, fixture_path, wait_until
 from harness.netsuite import default_credentials
 from harness.nginx import Nginx
 from harness.redis_server import RedisServer
