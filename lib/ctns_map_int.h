@@ -228,6 +228,8 @@ int ctns_map_order_created(const ctns_map_conf_t *conf,
     ctns_map_input_t *in, ctns_plan_t *plan, char *err, size_t errlen);
 int ctns_map_order_cancelled(const ctns_map_conf_t *conf,
     ctns_map_input_t *in, ctns_plan_t *plan, char *err, size_t errlen);
+int ctns_map_order_docs(const ctns_map_doc_t *doc, ctns_plan_t *plan,
+    char *err, size_t errlen);
 int ctns_map_order_doc(const ctns_map_conf_t *conf, ctns_map_input_t *in,
     const char *order_id, ctns_map_doc_t *doc, char *err, size_t errlen);
 

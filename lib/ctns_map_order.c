@@ -116,67 +116,87 @@ ctns_map_order_doc(const ctns_map_conf_t *conf, ctns_map_input_t *in,
 }
 
 
+/*
+ * The order's own documents: its customer, the sales order (or cash sale)
+ * with its tax override, the invoice when invoicing on order, and the
+ * order-number index.  All are created once, so every event of the order
+ * can bring them: an OrderCreated skipped as stale (a later message of the
+ * order was applied first) or lost costs nothing.
+ */
+int
+ctns_map_order_docs(const ctns_map_doc_t *doc, ctns_plan_t *plan, char *err,
+    size_t errlen)
+{
+    json_t                 *body;
+    ctns_op_t              *op;
+    const char             *type;
+    const ctns_map_conf_t  *conf;
+    char                    eid[128], inv[128], key[192];
+
+    conf = doc->conf;
+    snprintf(plan->order_id, sizeof(plan->order_id), "%s", doc->id);
+
+    if (ctns_map_eid(eid, sizeof(eid), "ct-order-", doc->id, NULL) != 0
+        || ctns_map_eid(inv, sizeof(inv), "ct-inv-", doc->id, NULL) != 0)
+    {
+        ctns_map_err(err, errlen, "order id %s cannot be an external id",
+                     doc->id);
+        return CTNS_MAP_ERROR;
+    }
+
+    if (ctns_map_customer_for_order(conf, doc, plan, err, errlen) != 0) {
+        return CTNS_MAP_ERROR;
+    }
+
+    type = conf->cash_sale ? "cashSale" : "salesOrder";
+    body = ctns_map_doc_header(doc, eid, "");
+    ctns_map_doc_lines(doc, body, doc->lines, doc->nlines);
+
+    if (conf->cash_sale) {
+        ctns_map_pay_account(body, conf, doc->route, NULL, 0);
+    }
+
+    op = ctns_map_op(plan, CTNS_OP_CREATE, type, eid, body);
+    if (op == NULL) {
+        ctns_map_err(err, errlen, "out of memory");
+        return CTNS_MAP_ERROR;
+    }
+
+    /* should a create be retried as an update: no lines appended twice */
+    snprintf(op->replace, sizeof(op->replace), "item");
+
+    if (conf->tax_override) {
+        ctns_map_tax_op(plan, type, eid,
+                        ctns_map_tax_rows(doc, doc->lines, doc->nlines));
+    }
+
+    if (conf->invoice_on_order && !conf->cash_sale) {
+        ctns_map_invoice_all(doc, plan, inv, "Invoiced on order: ");
+    }
+
+    snprintf(key, sizeof(key), "idx:order-number:%s", doc->number);
+    ctns_map_set(plan, key, strdup(doc->id));
+
+    return CTNS_MAP_OK;
+}
+
+
 int
 ctns_map_order_created(const ctns_map_conf_t *conf, ctns_map_input_t *in,
     ctns_plan_t *plan, char *err, size_t errlen)
 {
     int              rc;
-    json_t          *body;
-    ctns_op_t       *op;
-    const char      *type;
     ctns_map_doc_t   doc;
-    char             eid[128], inv[128], key[192];
 
     rc = ctns_map_order_doc(conf, in, in->event->rid, &doc, err, errlen);
     if (rc != CTNS_MAP_OK) {
         return rc;
     }
 
-    snprintf(plan->order_id, sizeof(plan->order_id), "%s", doc.id);
-
-    if (ctns_map_eid(eid, sizeof(eid), "ct-order-", doc.id, NULL) != 0
-        || ctns_map_eid(inv, sizeof(inv), "ct-inv-", doc.id, NULL) != 0)
-    {
-        ctns_map_err(err, errlen, "order id %s cannot be an external id",
-                     doc.id);
-        ctns_map_doc_free(&doc);
-        return CTNS_MAP_ERROR;
-    }
-
-    if (ctns_map_customer_for_order(conf, &doc, plan, err, errlen) != 0) {
-        ctns_map_doc_free(&doc);
-        return CTNS_MAP_ERROR;
-    }
-
-    type = conf->cash_sale ? "cashSale" : "salesOrder";
-    body = ctns_map_doc_header(&doc, eid, "");
-    ctns_map_doc_lines(&doc, body, doc.lines, doc.nlines);
-
-    if (conf->cash_sale) {
-        ctns_map_pay_account(body, conf, doc.route, NULL, 0);
-    }
-
-    op = ctns_map_op(plan, CTNS_OP_CREATE, type, eid, body);
-    if (op) {
-        /* a retried upsert must not append the lines a second time */
-        snprintf(op->replace, sizeof(op->replace), "item");
-    }
-
-    if (conf->tax_override) {
-        ctns_map_tax_op(plan, type, eid,
-                        ctns_map_tax_rows(&doc, doc.lines, doc.nlines));
-    }
-
-    if (conf->invoice_on_order && !conf->cash_sale) {
-        ctns_map_invoice_all(&doc, plan, inv, "Invoiced on order: ");
-    }
-
-    snprintf(key, sizeof(key), "idx:order-number:%s", doc.number);
-    ctns_map_set(plan, key, strdup(doc.id));
-
+    rc = ctns_map_order_docs(&doc, plan, err, errlen);
     ctns_map_doc_free(&doc);
 
-    return CTNS_MAP_OK;
+    return rc;
 }
 
 
@@ -217,9 +237,11 @@ int
 ctns_map_order_cancelled(const ctns_map_conf_t *conf, ctns_map_input_t *in,
     ctns_plan_t *plan, char *err, size_t errlen)
 {
-    ctns_op_t   *op;
-    const char  *state;
-    char         eid[128];
+    int              rc;
+    ctns_op_t       *op;
+    const char      *state;
+    ctns_map_doc_t   doc;
+    char             eid[128];
 
     state = ctns_map_str(in->payload, "orderState");
     snprintf(plan->order_id, sizeof(plan->order_id), "%s", in->event->rid);
@@ -239,13 +261,19 @@ ctns_map_order_cancelled(const ctns_map_conf_t *conf, ctns_map_input_t *in,
         return CTNS_MAP_OK;
     }
 
-    if (ctns_map_eid(eid, sizeof(eid), "ct-order-", in->event->rid, NULL)
-        != 0)
-    {
-        ctns_map_err(err, errlen, "order id %s cannot be an external id",
-                     in->event->rid);
-        return CTNS_MAP_ERROR;
+    rc = ctns_map_order_doc(conf, in, in->event->rid, &doc, err, errlen);
+    if (rc != CTNS_MAP_OK) {
+        return rc;
     }
+
+    rc = ctns_map_order_docs(&doc, plan, err, errlen);
+    ctns_map_doc_free(&doc);
+
+    if (rc != CTNS_MAP_OK) {
+        return rc;
+    }
+
+    snprintf(eid, sizeof(eid), "ct-order-%s", in->event->rid);
 
     op = ctns_map_op(plan, CTNS_OP_PATCH, "salesOrder", eid, json_object());
     if (op == NULL) {

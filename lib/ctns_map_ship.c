@@ -407,16 +407,49 @@ ctns_map_invoice_deliveries(const ctns_map_doc_t *doc,
 }
 
 
+/* per delivery, or the whole order when it has no deliveries */
+static int
+ctns_map_ship_invoices(const ctns_map_doc_t *doc, const json_t *delivery,
+    ctns_plan_t *plan, char *err, size_t errlen)
+{
+    int            rc;
+    size_t         n;
+    const json_t  *dl[CTNS_MAP_MAX_DELIVERIES];
+    char           eid[128];
+
+    if (delivery || ctns_map_deliveries(doc->order, dl) > 0) {
+        rc = ctns_map_invoice_deliveries(doc, delivery, plan, &n, err,
+                                         errlen);
+
+        if (rc == CTNS_MAP_OK && n == 0) {
+            snprintf(plan->reason, sizeof(plan->reason),
+                     "the deliveries of order %s ship nothing left to bill",
+                     doc->number);
+        }
+
+        return rc;
+    }
+
+    if (ctns_map_eid(eid, sizeof(eid), "ct-inv-", doc->id, NULL) != 0) {
+        ctns_map_err(err, errlen, "order id %s cannot be an external id",
+                     doc->id);
+        return CTNS_MAP_ERROR;
+    }
+
+    ctns_map_invoice_all(doc, plan, eid, "Shipped: ");
+
+    return CTNS_MAP_OK;
+}
+
+
 int
 ctns_map_shipped(const ctns_map_conf_t *conf, ctns_map_input_t *in,
     ctns_plan_t *plan, char *err, size_t errlen)
 {
     int              rc;
-    size_t           n;
     const char      *state;
-    const json_t    *delivery, *dl[CTNS_MAP_MAX_DELIVERIES];
+    const json_t    *delivery;
     ctns_map_doc_t   doc;
-    char             eid[128];
 
     snprintf(plan->order_id, sizeof(plan->order_id), "%s", in->event->rid);
 
@@ -447,24 +480,10 @@ ctns_map_shipped(const ctns_map_conf_t *conf, ctns_map_input_t *in,
         return rc;
     }
 
-    if (delivery || ctns_map_deliveries(doc.order, dl) > 0) {
-        rc = ctns_map_invoice_deliveries(&doc, delivery, plan, &n, err,
-                                         errlen);
+    rc = ctns_map_order_docs(&doc, plan, err, errlen);
 
-        if (rc == CTNS_MAP_OK && n == 0) {
-            plan->ignored = 1;
-            snprintf(plan->reason, sizeof(plan->reason),
-                     "the deliveries of order %s ship nothing left to bill",
-                     doc.number);
-        }
-
-    } else if (ctns_map_eid(eid, sizeof(eid), "ct-inv-", doc.id, NULL) == 0) {
-        ctns_map_invoice_all(&doc, plan, eid, "Shipped: ");
-
-    } else {
-        ctns_map_err(err, errlen, "order id %s cannot be an external id",
-                     doc.id);
-        rc = CTNS_MAP_ERROR;
+    if (rc == CTNS_MAP_OK) {
+        rc = ctns_map_ship_invoices(&doc, delivery, plan, err, errlen);
     }
 
     ctns_map_doc_free(&doc);

@@ -341,6 +341,43 @@ ctns_map_tax_fix_amounts(json_t *out, const json_t *lines,
 }
 
 
+/* the record already carries these rows, with the override on */
+static int
+ctns_map_tax_same(const json_t *read, const json_t *rows)
+{
+    size_t         i;
+    int64_t        a, b;
+    json_t        *row;
+    const json_t  *have, *h;
+
+    have = ctns_map_path(read, "taxDetails.items");
+
+    if (!json_is_true(json_object_get(read, "taxDetailsOverride"))
+        || json_array_size(have) != json_array_size(rows))
+    {
+        return 0;
+    }
+
+    json_array_foreach(rows, i, row) {
+        h = json_array_get(have, i);
+
+        if (ctns_money_value(json_object_get(h, "taxAmount"), 3, &a) != 0
+            || ctns_money_value(json_object_get(row, "taxAmount"), 3, &b)
+               != 0
+            || a != b
+            || !json_equal(ctns_map_path(h, "taxDetailsReference.id"),
+                           ctns_map_path(row, "taxDetailsReference.id"))
+            || !json_equal(ctns_map_path(h, "taxCode.id"),
+                           ctns_map_path(row, "taxCode.id")))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 static json_t *
 ctns_map_tax_derive(const json_t *read, const json_t *arg, char *err,
     size_t errlen)
@@ -392,6 +429,14 @@ ctns_map_tax_derive(const json_t *read, const json_t *arg, char *err,
                     "taxDetails", "items", items);
 
     ctns_map_tax_fix_amounts(out, lines, json_object_get(arg, "amounts"));
+
+    /* every event of an order brings its documents: write only news */
+    if (json_object_get(out, "item") == NULL
+        && ctns_map_tax_same(read, items))
+    {
+        json_decref(out);
+        return json_null();
+    }
 
     return out;
 }

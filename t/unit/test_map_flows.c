@@ -458,7 +458,7 @@ static void
 test_cancel(void)
 {
     size_t            i;
-    json_t           *ledger, *msg, *so, *l;
+    json_t           *ledger, *msg, *so, *l, *res;
     ctns_plan_t       plan;
     ctns_map_conf_t  *conf;
 
@@ -476,11 +476,18 @@ test_cancel(void)
                        1);
     json_object_set_new(l, "quantityBilled", json_real(1));
 
+    /* the sales order, created once, comes first, then the closing PATCH */
+    res = json_pack("{s:o}", "orders/" ORDER_JPY,
+                    mt_load("commercetools/order-jpy-multishipping.json"));
     msg = mt_load("commercetools/messages/order-state-changed-cancelled.json");
-    CHECK_INT(step(conf, ledger, msg, NULL, &plan), 0);
+    CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
     CHECK_STR(plan.order_id, ORDER_JPY);
-    CHECK_INT(plan.nops, 1);
-    CHECK_STR(plan.ops[0].read_eid, "ct-order-" ORDER_JPY);
+    CHECK(mt_op(&plan, "salesOrder", "ct-order-" ORDER_JPY, CTNS_OP_CREATE)
+          != NULL);
+    CHECK(plan.nops > 0
+          && plan.ops[plan.nops - 1].kind == CTNS_OP_PATCH
+          && strcmp(plan.ops[plan.nops - 1].read_eid,
+                    "ct-order-" ORDER_JPY) == 0);
     ctns_plan_free(&plan);
 
     json_array_foreach(json_object_get(json_object_get(so, "item"), "items"),
@@ -492,9 +499,10 @@ test_cancel(void)
     /* all closed: running it again writes nothing */
     json_object_set_new(json_array_get(json_object_get(json_object_get(so,
                         "item"), "items"), 1), "isClosed", json_true());
-    CHECK_INT(step(conf, ledger, msg, NULL, &plan), 0);
+    CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
     ctns_plan_free(&plan);
     json_decref(msg);
+    json_decref(res);
 
     /* other state changes post nothing */
     msg = message("OrderStateChanged", "order", ORDER_JPY,
@@ -621,6 +629,48 @@ test_cash_sale_capture(void)
 }
 
 
+/* OrderCreated lost or skipped as stale: the delivery brings the order */
+static void
+test_lost_order_created(void)
+{
+    json_t           *ledger, *msg, *res;
+    ctns_plan_t       plan;
+    ctns_map_conf_t  *conf;
+
+    conf = mt_conf(NULL);
+    ledger = json_object();
+    res = json_pack("{s:o}", "orders/" ORDER_USD,
+                    mt_load("commercetools/order-simple-usd.json"));
+
+    msg = mt_load("commercetools/messages/delivery-added.json");
+    CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
+    CHECK_STR(mt_set(&plan, "idx:order-number:ORD-10001"), ORDER_USD);
+    ctns_plan_free(&plan);
+    json_decref(msg);
+
+    CHECK_INT(mt_count(ledger, "customer"), 1);
+    CHECK_INT(mt_total(ledger, "salesOrder", "ct-order-" ORDER_USD, 2),
+              12840);
+    CHECK_INT(mt_total(ledger, "invoice", "ct-inv-" ORDER_USD "-" DLV_USD, 2),
+              12840);
+
+    /* the late OrderCreated finds it all there */
+    msg = mt_load("commercetools/messages/order-created.json");
+    CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
+    ctns_plan_free(&plan);
+    json_decref(msg);
+    CHECK_INT(mt_count(ledger, "salesOrder"), 1);
+    CHECK_INT(json_number_value(json_object_get(json_array_get(
+                  json_object_get(json_object_get(mt_get(ledger,
+                  "salesOrder", "ct-order-" ORDER_USD), "item"), "items"),
+                  1), "quantityBilled")), 2);
+
+    json_decref(res);
+    json_decref(ledger);
+    ctns_map_conf_free(conf);
+}
+
+
 /* where captures and refunds are booked */
 static void
 test_accounts(void)
@@ -697,6 +747,7 @@ main(void)
     test_customer_and_ignored();
     test_cash_sale_capture();
     test_accounts();
+    test_lost_order_created();
 
     TEST_DONE();
 }
