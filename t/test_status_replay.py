@@ -13,11 +13,21 @@ import uuid
 import pytest
 
 from harness.common import wait_until
-from harness.status import get, start_status as start
+from harness.status import get, start_status
 from harness.webhook import deliver, order_created, post
 from harness.worker import audit, dlq, status
 
 REPLAY = {"X-CTNS-Request": "replay"}
+BASIC = "Basic c3VwcG9ydDpsZXRtZWlu"            # support:letmein
+
+
+def start(nginx_factory, redis_server, auth=None, **kw):
+    """start_status(), then wait until nginx's Redis connection is up."""
+    n = start_status(nginx_factory, redis_server, **kw)
+    headers = {"Authorization": auth} if auth else {}
+    wait_until(lambda: get(n.port, "/ct/status/dlq", headers)[0] == 200,
+               timeout=10, what="redis ready")
+    return n
 
 
 def dead_letter(redis, oid=None, **extra):
@@ -33,7 +43,8 @@ def dead_letter(redis, oid=None, **extra):
               "detail": "Invalid Field Value SKU-X for field item.",
               "path": "item.items[0].item", "attempts": "1",
               "first_failure": "1795773600000",
-              "last_failure": "1795773601000"}
+              "last_failure": "1795773601000",
+              "stream": "ctns:{3}:events", "entry": "1795773599000-0"}
     fields.update(extra)
     return redis.xadd("ctns:dlq", fields)
 
@@ -102,11 +113,11 @@ def test_replay_is_post_only(nginx_factory, redis_server, redis):
 
 def test_csrf(nginx_factory, redis_server, redis):
     """A cross-site form post is refused, whatever credentials it carries."""
-    n = start(nginx_factory, redis_server,
+    n = start(nginx_factory, redis_server, auth=BASIC,
               status_extra="auth_basic ops; "
                            "auth_basic_user_file htpasswd;")
     dlq_id = dead_letter(redis)
-    basic = {"Authorization": "Basic c3VwcG9ydDpsZXRtZWlu"}
+    basic = {"Authorization": BASIC}
     path = "/ct/status/dlq/%s/replay" % dlq_id
 
     # what a form on another site makes a browser send (cached Basic auth)
@@ -145,7 +156,7 @@ def test_csrf(nginx_factory, redis_server, redis):
 
 
 def test_bearer_token(nginx_factory, redis_server, redis):
-    n = start(nginx_factory, redis_server,
+    n = start(nginx_factory, redis_server, auth="Bearer s3cret-file",
               status_extra="ct_netsuite_status_token "
                            "file=keys/status.token;")
     dlq_id = dead_letter(redis)
@@ -194,7 +205,9 @@ def test_dlq_view(nginx_factory, redis_server, redis):
     st, hdrs, view = get(n.port, "/ct/status/dlq")
     assert st == 200 and hdrs["cache-control"] == "no-cache"
     assert view["length"] == 2 and view["retrying"] == 3
-    assert [e["entry"] for e in view["entries"]] == [second, first]
+    assert [e["dlq_id"] for e in view["entries"]] == [second, first]
+    # the id the event had in its shard stream stays what it was
+    assert view["entries"][0]["entry"] == "1795773599000-0"
     e = view["entries"][1]
     assert e["http"] == 400 and e["attempts"] == 1
     assert e["first_failure"] == 1795773600000
