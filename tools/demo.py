@@ -68,7 +68,7 @@ NEW_SKU = "DEMO-NEW-SKU"
 
 # NetSuite latency per request (ms): real accounts answer in 150-600 ms;
 # the demo keeps them short enough to finish in minutes, with jitter
-NS_LATENCY = {"default_ms": 60, "jitter_ms": 40, "routes": []}
+NS_LATENCY = {"default_ms": 40, "jitter_ms": 20, "routes": []}
 NS_CONCURRENCY = 5
 
 # the sections of the worker configuration the mapping owns (docs/mapping.md)
@@ -538,19 +538,33 @@ class Demo:
                     return str(r["id"])
         raise SystemExit("no NetSuite item for SKU %s in the seed" % sku)
 
-    def channel_of(self, path):
-        """Messages of one resource always travel through one channel."""
+    def order_of(self):
+        """resource id -> order id: an order and its payments share the
+        subscription (the channel) that delivers them, as in a project
+        with one Subscription for both resource types."""
+        with open(os.path.join(self.day, "resources.json")) as fh:
+            res = json.load(fh)
+        owner = {}
+        for o in res["orders"]:
+            owner[o["id"]] = o["id"]
+            for p in (o.get("paymentInfo") or {}).get("payments", []):
+                owner[p["id"]] = o["id"]
+        return owner
+
+    def channel_of(self, path, owner):
         with open(path) as fh:
             rid = json.load(fh)["resource"]["id"]
-        return CHANNELS[int(hashlib.sha256(rid.encode()).hexdigest(), 16)
+        key = owner.get(rid, rid)
+        return CHANNELS[int(hashlib.sha256(key.encode()).hexdigest(), 16)
                         % len(CHANNELS)]
 
     def send(self):
         """One sender per channel, in parallel, like five subscriptions."""
         files = {c: [] for c in CHANNELS}
+        owner = self.order_of()
         for path in sorted(glob.glob(os.path.join(self.day, "messages",
                                                   "*.json"))):
-            files[self.channel_of(path)].append(path)
+            files[self.channel_of(path, owner)].append(path)
         rate = max(20.0, self.args.orders * 12 / self.args.send_seconds
                    / len(CHANNELS))
         opts = {
@@ -558,7 +572,7 @@ class Demo:
             "pubsub": ["--audience", AUDIENCE, "--reorder", "8"],
             "sns": ["--duplicates", "2"],
             "eventbridge": ["--api-key-header", "x-api-key",
-                            "--api-key", self.eb_key, "--shuffle"],
+                            "--api-key", self.eb_key, "--reorder", "8"],
             "eventgrid": ["--secret", self.eg_secret, "--duplicates", "2",
                           "--fresh-ids"],
         }
@@ -628,21 +642,21 @@ class Demo:
                    s.get("dead", 0), self.backlog()))
 
     def wait_quiet(self, what, timeout, senders=()):
-        """Shows progress until senders are done and the backlog is 0."""
+        """Shows progress every 2 s until the senders are done, nothing is
+        pending or lagging in the streams and no retry is scheduled."""
         deadline = time.monotonic() + timeout
         last = 0.0
         quiet_since = None
         while time.monotonic() < deadline:
             busy = any(p.poll() is None for p in senders)
-            line = self.progress_line()
             if time.monotonic() - last >= 2.0:
-                say("    " + line)
+                say("    " + self.progress_line())
                 last = time.monotonic()
             if not busy and self.backlog() == 0 and \
-                    self.states().get("retrying", 0) == 0:
+                    self.rds.zcard(PREFIX + ":retry") == 0:
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since > 1.0:
-                    say("    " + line)
+                    say("    " + self.progress_line())
                     return
             else:
                 quiet_since = None
@@ -650,8 +664,9 @@ class Demo:
                 raise SystemExit("ctns-worker exited (%s); see %s"
                                  % (self.worker_proc.returncode,
                                     self.run.p("logs", "worker.log")))
-            time.sleep(0.5)
-        raise SystemExit("timed out waiting for %s" % what)
+            time.sleep(0.25)
+        raise SystemExit("timed out waiting for %s after %.0f s: %s"
+                         % (what, timeout, self.progress_line()))
 
     # --- steps --------------------------------------------------------------
 
@@ -1038,7 +1053,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--send-seconds", type=float, default=30.0,
                     help="spread the day's deliveries over about this long")
-    ap.add_argument("--timeout", type=float, default=150.0,
+    ap.add_argument("--timeout", type=float, default=240.0,
                     help="seconds the day may take to land in NetSuite")
     ap.add_argument("--mapping", help="take the mapping sections of the "
                     "worker configuration from this file")
