@@ -11,6 +11,7 @@ the table matches and the exit status is 0.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -108,3 +109,28 @@ def test_books_match(demo_run):
     assert demo_run["rc"] == 0, out[-4000:]
     assert "The books match." in out
     assert "MISMATCH" not in out
+
+
+def test_ctrl_c_stops_everything():
+    """SIGINT in the middle of the day: every service stops, exit 130."""
+    base = tempfile.mkdtemp(prefix="ctns-demo-int-")
+    os.chmod(base, 0o755)
+    run_dir = os.path.join(base, "run")
+    p = subprocess.Popen(["/usr/bin/python3", DEMO, "--orders", "10",
+                          "--run-dir", run_dir], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in p.stdout:
+            if "==> Replaying a day" in line:
+                break
+        assert len(os.listdir(os.path.join(run_dir, "pids"))) >= 5
+        p.send_signal(signal.SIGINT)
+        out = p.communicate(timeout=60)[0]
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, out
+    assert "interrupted: stopping the demo" in out
+    assert leftovers(run_dir) == []
+    assert os.listdir(os.path.join(run_dir, "pids")) == []
+    shutil.rmtree(base, ignore_errors=True)

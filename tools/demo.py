@@ -1037,6 +1037,10 @@ class Books:
         return ok
 
 
+def interrupted(signo, frame):
+    raise KeyboardInterrupt
+
+
 def cmd_stop(args):
     run = Run(args.run_dir)
     n = run.stop_all()
@@ -1065,6 +1069,11 @@ def main(argv=None):
     if args.command == "stop":
         return cmd_stop(args)
     demo = Demo(args)
+    # Ctrl-C, a closed terminal and kill all stop what was started (a
+    # shell may have started us with SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGHUP, interrupted)
     try:
         return demo.main()
     except KeyboardInterrupt:
