@@ -944,8 +944,10 @@ class Books:
                 "captured": 0, "refunded": 0})
             st["orders"] += 1
             st["cancelled"] += 1 if o["cancelled"] else 0
-            st["sales"] += o["totalPrice"]
-            st["shipped"] += 0 if o["cancelled"] else o["totalPrice"]
+            # a document's total includes tax: the gross total, also
+            # for stores with net prices (totalPrice is net there)
+            st["sales"] += o["totalGross"]
+            st["shipped"] += 0 if o["cancelled"] else o["totalGross"]
             st["captured"] += o["captured"]
             st["refunded"] += o["refunded"]
         self.ns = {s: {"docs": {}, "sales": 0, "invoiced": 0, "cash": 0,
