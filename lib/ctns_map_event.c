@@ -1,8 +1,12 @@
 /*
  * Copyright (C) ct-netsuite authors
  *
- * ctns_map_event(): which flow an event belongs to.  Events no flow uses
- * are acknowledged as ignored with a reason, never an error.
+ * ctns_map_event(): which flow an event belongs to.  Messages are
+ * triggers: any other message of an order or a payment re-reads it and
+ * brings it into NetSuite (each write created once or only what differs),
+ * because the worker skips a message at or below the last one applied to
+ * its resource.  Events of other resources are acknowledged as ignored
+ * with a reason, never an error.
  */
 
 
@@ -23,7 +27,6 @@ static const struct {
     { "OrderCreated", "order", ctns_map_order_created },
     { "OrderImported", "order", ctns_map_order_created },
     { "OrderCreatedFromRecurringOrder", "order", ctns_map_order_created },
-    { "OrderStateChanged", "order", ctns_map_order_cancelled },
     { "DeliveryAdded", "order", ctns_map_shipped },
     { "OrderShipmentStateChanged", "order", ctns_map_shipped },
     { "PaymentCreated", "payment", ctns_map_payment },
@@ -51,13 +54,43 @@ ctns_map_type(const ctns_map_input_t *in)
 }
 
 
+/*
+ * The flow of an event: its own, else for any other news of an order or a
+ * payment the re-read of that resource, else none.
+ */
+static ctns_map_flow_pt
+ctns_map_flow(const ctns_map_input_t *in, const char *type, const char *note)
+{
+    size_t  i;
+
+    for (i = 0; type && ctns_map_flows[i].type; i++) {
+        if (strcmp(ctns_map_flows[i].type, type) == 0
+            && strcmp(ctns_map_flows[i].rtype, in->event->rtype) == 0
+            && (note == NULL || strcmp(note, "Message") == 0))
+        {
+            return ctns_map_flows[i].flow;
+        }
+    }
+
+    if (strcmp(in->event->rtype, "order") == 0 && in->event->rid[0]) {
+        return ctns_map_order_sync;
+    }
+
+    if (strcmp(in->event->rtype, "payment") == 0 && in->event->rid[0]) {
+        return ctns_map_payment;
+    }
+
+    return NULL;
+}
+
+
 int
 ctns_map_event(const ctns_map_conf_t *conf, ctns_map_input_t *in,
     ctns_plan_t *plan, char *err, size_t errlen)
 {
-    int          rc;
-    size_t       i;
-    const char  *type, *note;
+    int               rc;
+    const char       *type, *note;
+    ctns_map_flow_pt  flow;
 
     memset(plan, 0, sizeof(ctns_plan_t));
     in->need[0] = '\0';
@@ -65,32 +98,18 @@ ctns_map_event(const ctns_map_conf_t *conf, ctns_map_input_t *in,
 
     type = ctns_map_type(in);
     note = ctns_map_str(in->payload, "notificationType");
+    flow = ctns_map_flow(in, type, note);
 
-    for (i = 0; type && ctns_map_flows[i].type; i++) {
-        if (strcmp(ctns_map_flows[i].type, type) == 0
-            && strcmp(ctns_map_flows[i].rtype, in->event->rtype) == 0
-            && (note == NULL || strcmp(note, "Message") == 0))
-        {
-            break;
-        }
-    }
-
-    if (type == NULL || ctns_map_flows[i].type == NULL) {
+    if (flow == NULL) {
         plan->ignored = 1;
         snprintf(plan->reason, sizeof(plan->reason),
                  "%s %s on %s is not used by the finance flows",
                  note ? note : "event", type ? type : "(untyped)",
                  in->event->rtype[0] ? in->event->rtype : "-");
-
-        if (strcmp(in->event->rtype, "order") == 0) {
-            snprintf(plan->order_id, sizeof(plan->order_id), "%s",
-                     in->event->rid);
-        }
-
         return CTNS_MAP_OK;
     }
 
-    rc = ctns_map_flows[i].flow(conf, in, plan, err, errlen);
+    rc = flow(conf, in, plan, err, errlen);
 
     if (rc != CTNS_MAP_OK) {
         ctns_plan_free(plan);

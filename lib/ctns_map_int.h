@@ -226,8 +226,8 @@ void ctns_map_customer_eid(const ctns_map_doc_t *doc, char *buf,
 /* ctns_map_order.c */
 int ctns_map_order_created(const ctns_map_conf_t *conf,
     ctns_map_input_t *in, ctns_plan_t *plan, char *err, size_t errlen);
-int ctns_map_order_cancelled(const ctns_map_conf_t *conf,
-    ctns_map_input_t *in, ctns_plan_t *plan, char *err, size_t errlen);
+int ctns_map_order_sync(const ctns_map_conf_t *conf, ctns_map_input_t *in,
+    ctns_plan_t *plan, char *err, size_t errlen);
 int ctns_map_order_docs(const ctns_map_doc_t *doc, ctns_plan_t *plan,
     char *err, size_t errlen);
 int ctns_map_order_doc(const ctns_map_conf_t *conf, ctns_map_input_t *in,
@@ -236,6 +236,8 @@ int ctns_map_order_doc(const ctns_map_conf_t *conf, ctns_map_input_t *in,
 /* ctns_map_ship.c */
 int ctns_map_shipped(const ctns_map_conf_t *conf, ctns_map_input_t *in,
     ctns_plan_t *plan, char *err, size_t errlen);
+int ctns_map_ship_sync(const ctns_map_doc_t *doc, ctns_plan_t *plan,
+    char *err, size_t errlen);
 void ctns_map_invoice_all(const ctns_map_doc_t *doc, ctns_plan_t *plan,
     const char *eid, const char *memo_prefix);
 const char *ctns_map_invoiced_before(const ctns_map_doc_t *doc,

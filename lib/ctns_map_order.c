@@ -233,47 +233,14 @@ ctns_map_close_derive(const json_t *read, const json_t *arg, char *err,
 }
 
 
-int
-ctns_map_order_cancelled(const ctns_map_conf_t *conf, ctns_map_input_t *in,
-    ctns_plan_t *plan, char *err, size_t errlen)
+static int
+ctns_map_close_op(ctns_plan_t *plan, const char *order_id, char *err,
+    size_t errlen)
 {
-    int              rc;
-    ctns_op_t       *op;
-    const char      *state;
-    ctns_map_doc_t   doc;
-    char             eid[128];
+    ctns_op_t  *op;
+    char        eid[128];
 
-    state = ctns_map_str(in->payload, "orderState");
-    snprintf(plan->order_id, sizeof(plan->order_id), "%s", in->event->rid);
-
-    if (state == NULL || strcmp(state, "Cancelled") != 0) {
-        plan->ignored = 1;
-        snprintf(plan->reason, sizeof(plan->reason),
-                 "order state %s posts nothing", state ? state : "(none)");
-        return CTNS_MAP_OK;
-    }
-
-    if (!conf->cancellations || conf->cash_sale) {
-        plan->ignored = 1;
-        snprintf(plan->reason, sizeof(plan->reason), "%s",
-                 conf->cash_sale ? "a cash sale is final: refunds credit it"
-                                 : "flows.cancellations is off");
-        return CTNS_MAP_OK;
-    }
-
-    rc = ctns_map_order_doc(conf, in, in->event->rid, &doc, err, errlen);
-    if (rc != CTNS_MAP_OK) {
-        return rc;
-    }
-
-    rc = ctns_map_order_docs(&doc, plan, err, errlen);
-    ctns_map_doc_free(&doc);
-
-    if (rc != CTNS_MAP_OK) {
-        return rc;
-    }
-
-    snprintf(eid, sizeof(eid), "ct-order-%s", in->event->rid);
+    snprintf(eid, sizeof(eid), "ct-order-%s", order_id);
 
     op = ctns_map_op(plan, CTNS_OP_PATCH, "salesOrder", eid, json_object());
     if (op == NULL) {
@@ -284,4 +251,52 @@ ctns_map_order_cancelled(const ctns_map_conf_t *conf, ctns_map_input_t *in,
     ctns_map_op_read(op, "salesOrder", eid, ctns_map_close_derive);
 
     return CTNS_MAP_OK;
+}
+
+
+/*
+ * Any other message of an order, or a change notification: the order as
+ * fetched is brought into NetSuite (its documents, the invoices of what it
+ * shows shipped, unbilled lines closed when it is cancelled).  The worker
+ * skips a message at or below the last one applied to the order, so a
+ * DeliveryAdded that arrives after a later ParcelAddedToDelivery would be
+ * lost if that one posted nothing; every write here is created once or
+ * writes only what differs.
+ */
+int
+ctns_map_order_sync(const ctns_map_conf_t *conf, ctns_map_input_t *in,
+    ctns_plan_t *plan, char *err, size_t errlen)
+{
+    int              rc;
+    const char      *state, *type;
+    ctns_map_doc_t   doc;
+
+    rc = ctns_map_order_doc(conf, in, in->event->rid, &doc, err, errlen);
+    if (rc != CTNS_MAP_OK) {
+        return rc;
+    }
+
+    rc = ctns_map_order_docs(&doc, plan, err, errlen);
+
+    if (rc == CTNS_MAP_OK) {
+        rc = ctns_map_ship_sync(&doc, plan, err, errlen);
+    }
+
+    state = ctns_map_str(in->payload, "orderState");
+    state = state ? state : ctns_map_str(doc.order, "orderState");
+
+    if (rc == CTNS_MAP_OK && state && strcmp(state, "Cancelled") == 0
+        && conf->cancellations && !conf->cash_sale)
+    {
+        rc = ctns_map_close_op(plan, doc.id, err, errlen);
+    }
+
+    type = ctns_map_str(in->payload, "type");
+    snprintf(plan->reason, sizeof(plan->reason), "%s: the order as it is "
+             "now brought into NetSuite",
+             type ? type : in->event->type);
+
+    ctns_map_doc_free(&doc);
+
+    return rc;
 }

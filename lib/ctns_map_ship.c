@@ -442,6 +442,31 @@ ctns_map_ship_invoices(const ctns_map_doc_t *doc, const json_t *delivery,
 }
 
 
+/*
+ * Invoices for what the order as fetched shows shipped: its deliveries, or
+ * the whole order when it is Shipped or Delivered without deliveries.
+ */
+int
+ctns_map_ship_sync(const ctns_map_doc_t *doc, ctns_plan_t *plan, char *err,
+    size_t errlen)
+{
+    const char    *st;
+    const json_t  *dl[CTNS_MAP_MAX_DELIVERIES];
+
+    st = ctns_map_str(doc->order, "shipmentState");
+
+    if (doc->conf->cash_sale || doc->conf->invoice_on_order
+        || (ctns_map_deliveries(doc->order, dl) == 0
+            && (st == NULL || (strcmp(st, "Shipped") != 0
+                               && strcmp(st, "Delivered") != 0))))
+    {
+        return CTNS_MAP_OK;
+    }
+
+    return ctns_map_ship_invoices(doc, NULL, plan, err, errlen);
+}
+
+
 int
 ctns_map_shipped(const ctns_map_conf_t *conf, ctns_map_input_t *in,
     ctns_plan_t *plan, char *err, size_t errlen)

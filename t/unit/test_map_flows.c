@@ -146,12 +146,14 @@ test_usd_life(void)
     ctns_plan_free(&plan);
     json_decref(msg);
 
-    /* the parcel message of the same update posts nothing */
+    /* the parcel message of the same update: the order re-read, no news */
     msg = mt_load("commercetools/messages/parcel-added-to-delivery.json");
     CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
-    CHECK_INT(plan.ignored, 1);
+    CHECK_INT(plan.ignored, 0);
     ctns_plan_free(&plan);
     json_decref(msg);
+    CHECK_INT(mt_count(ledger, "salesOrder"), 1);
+    CHECK_INT(mt_count(ledger, "invoice"), 1);
 
     json_decref(res);
     json_decref(ledger);
@@ -504,13 +506,19 @@ test_cancel(void)
     json_decref(msg);
     json_decref(res);
 
-    /* other state changes post nothing */
+    /* other state changes close nothing */
+    res = json_pack("{s:o}", "orders/" ORDER_JPY,
+                    mt_load("commercetools/order-jpy-multishipping.json"));
     msg = message("OrderStateChanged", "order", ORDER_JPY,
                   json_pack("{s:s}", "orderState", "Complete"));
-    CHECK_INT(step(conf, ledger, msg, NULL, &plan), 0);
-    CHECK_INT(plan.ignored, 1);
+    CHECK_INT(step(conf, ledger, msg, res, &plan), 0);
+    CHECK(plan.nops > 0 && plan.ops[plan.nops - 1].derive != NULL
+          && strcmp(plan.ops[plan.nops - 1].type, "salesOrder") == 0
+          && plan.ops[plan.nops - 1].kind == CTNS_OP_PATCH
+          && strcmp(plan.ops[plan.nops - 1].replace, "taxDetails") == 0);
     ctns_plan_free(&plan);
     json_decref(msg);
+    json_decref(res);
 
     json_decref(ledger);
     ctns_map_conf_free(conf);

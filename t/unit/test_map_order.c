@@ -466,40 +466,54 @@ test_rounding(const char *patch, int delta, size_t nlines, const char *item)
 }
 
 
-/* events the flows do not use are acknowledged with a reason */
+/*
+ * Other news of an order re-read it and bring it in (a later message must
+ * not leave an earlier one skipped for nothing); events of other
+ * resources are acknowledged with a reason.
+ */
 static void
-test_ignored(void)
+test_other_events(void)
 {
     int               rc;
     size_t            i;
-    json_t           *msg;
+    json_t           *msg, *res;
     char              err[512], path[256];
     ctns_plan_t       plan;
     ctns_map_conf_t  *conf;
 
-    static const char  *files[] = {
-        "order-payment-state-changed.json",
-        "parcel-added-to-delivery.json",
-        "return-info-added.json",
-        "resource-updated-order.json",
-        "subscription-test-resource-created.json",
-        "event-checkout-payment-refunded.json",
+    static const struct {
+        const char  *file;
+        int          sync;
+    } cases[] = {
+        { "order-payment-state-changed.json", 1 },
+        { "parcel-added-to-delivery.json", 1 },
+        { "return-info-added.json", 1 },
+        { "resource-updated-order.json", 1 },
+        { "subscription-test-resource-created.json", 0 },
+        { "event-checkout-payment-refunded.json", 0 },
     };
 
     conf = mt_conf(NULL);
+    res = json_pack("{s:o,s:o}", "orders/" ORDER_USD,
+                    mt_load("commercetools/order-simple-usd.json"),
+                    "orders/" ORDER_EUR,
+                    mt_load("commercetools/order-eu-gross-discount-"
+                            "giftcard.json"));
 
-    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(path, sizeof(path), "commercetools/messages/%s", files[i]);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(path, sizeof(path), "commercetools/messages/%s",
+                 cases[i].file);
         msg = mt_load(path);
-        rc = mt_map(conf, msg, NULL, &plan, err, sizeof(err));
+        rc = mt_map(conf, msg, res, &plan, err, sizeof(err));
         CHECK_INT(rc, CTNS_MAP_OK);
-        CHECK_INT(plan.ignored, 1);
-        CHECK_INT(plan.nops, 0);
+        CHECK_INT(plan.ignored, !cases[i].sync);
+        CHECK_INT(plan.nops > 0, cases[i].sync);
         CHECK(plan.reason[0] != '\0');
         ctns_plan_free(&plan);
         json_decref(msg);
     }
 
+    json_decref(res);
     ctns_map_conf_free(conf);
 }
 
@@ -523,7 +537,7 @@ main(void)
     test_payload_not_included();
     test_errors();
     test_variants();
-    test_ignored();
+    test_other_events();
 
     TEST_DONE();
 }
