@@ -179,15 +179,67 @@ ctns_bconf_banks(ctns_bconf_t *b, const json_t *banks, const char *path,
 }
 
 
+/* the PSP's API: a secret reference and a base URL (default Stripe's) */
+static void
+ctns_bconf_api(ctns_bconf_t *b, const json_t *api, const char *path,
+    ctns_settle_psp_t *psp)
+{
+    char                 sub[168];
+    const char          *key, *url;
+    static const char   *known[] = { "key", "url", NULL };
+
+    snprintf(psp->api_url, sizeof(psp->api_url), "https://api.stripe.com");
+
+    if (ctns_bconf_object(b, api, path, known) == NULL) {
+        return;
+    }
+
+    key = json_string_value(json_object_get(api, "key"));
+    url = json_string_value(json_object_get(api, "url"));
+
+    snprintf(sub, sizeof(sub), "%s.key", path);
+
+    if (key == NULL || (strncmp(key, "env:", 4) && strncmp(key, "file:", 5))
+        || strlen(key) >= sizeof(psp->api_key))
+    {
+        ctns_conf_error(b->errs, sub, "must be a reference \"env:NAME\" or "
+                        "\"file:/path\"");
+    } else {
+        snprintf(psp->api_key, sizeof(psp->api_key), "%s", key);
+    }
+
+    if (json_object_get(api, "url") == NULL) {
+        return;
+    }
+
+    snprintf(sub, sizeof(sub), "%s.url", path);
+
+    if (url == NULL || strlen(url) >= sizeof(psp->api_url)
+        || (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)))
+    {
+        ctns_conf_error(b->errs, sub, "must be an http(s) URL");
+        return;
+    }
+
+    snprintf(psp->api_url, sizeof(psp->api_url), "%.*s",
+             (int) strcspn(url, "?#"), url);
+
+    while (psp->api_url[0] && psp->api_url[strlen(psp->api_url) - 1] == '/') {
+        psp->api_url[strlen(psp->api_url) - 1] = '\0';
+    }
+}
+
+
 static void
 ctns_bconf_psps(ctns_bconf_t *b, const json_t *psps)
 {
     const char          *name;
     json_t              *v;
-    char                 path[160];
+    char                 path[160], sub[160];
     ctns_settle_psp_t   *p;
     static const char   *known[] = {
-        "fees", "chargebacks", "adjustments", "clearing", "banks", NULL
+        "fees", "chargebacks", "adjustments", "clearing", "banks", "api",
+        NULL
     };
 
     if (psps == NULL) {
@@ -229,6 +281,9 @@ ctns_bconf_psps(ctns_bconf_t *b, const json_t *psps)
         ctns_bconf_id(b, v, "chargebacks", path, p->chargebacks);
         ctns_bconf_id(b, v, "adjustments", path, p->adjustments);
         ctns_bconf_id(b, v, "clearing", path, p->clearing);
+
+        snprintf(sub, sizeof(sub), "%.150s.api", path);
+        ctns_bconf_api(b, json_object_get(v, "api"), sub, p);
 
         snprintf(path + strlen(path), sizeof(path) - strlen(path), ".banks");
         ctns_bconf_banks(b, json_object_get(v, "banks"), path, p);

@@ -13,7 +13,9 @@
  *       "fees": "610", "chargebacks": "611", "adjustments": "612",
  *       "clearing": "613",
  *       "banks": { "EUR": { "account": "12", "subsidiary": "3",
- *                           "currency": "4" } } } }
+ *                           "currency": "4" } },
+ *       "api": { "key": "env:STRIPE_API_KEY",   the PSP's API, for
+ *                "url": "https://api.stripe.com" } } }   webhook payouts
  *   },
  *   "sync": {
  *     "page_size": 500,                   1..500 (commercetools maximum)
@@ -62,6 +64,8 @@ typedef struct {
     char                clearing[CTNS_NSID_LEN];
     ctns_settle_bank_t *banks;
     size_t              nbanks;
+    char                api_key[256];      /* "env:NAME" / "file:/path" */
+    char                api_url[256];      /* no trailing slash */
 } ctns_settle_psp_t;
 
 

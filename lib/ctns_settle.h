@@ -182,4 +182,21 @@ int ctns_settle_deposit(const ctns_payout_t *p,
     ctns_unmatched_e policy, json_t **body, char *err, size_t errlen);
 
 
+/*
+ * The NetSuite "journalEntry" that reverses the deposit of a payout the
+ * PSP reports failed after it was posted, externalId
+ * ct-payout-rev-<psp>-<payoutId>: the amount ("38.77", as the ledger keeps
+ * it) leaves the bank account again (credit) and waits on the PSP's
+ * adjustments account (debit).  The PSP returns the money to its balance
+ * and pays it out again as a payout_reversal line of a later payout, which
+ * the deposit of that payout books on the same adjustments account, so the
+ * account clears.  The deposited payments stay deposited: the later payout
+ * does not list them again.  NULL with err when the payout's currency has
+ * no bank or the amount is no decimal.
+ */
+json_t *ctns_settle_reversal(const ctns_settle_psp_t *psp,
+    const char *payout_id, const char *currency, const char *amount,
+    const char *date, const char *memo, char *err, size_t errlen);
+
+
 #endif /* _CTNS_SETTLE_H_INCLUDED_ */

@@ -319,3 +319,67 @@ ctns_settle_deposit(const ctns_payout_t *p, const ctns_settle_link_t *links,
 
     return waiting ? CTNS_DEPOSIT_WAIT : CTNS_DEPOSIT_OK;
 }
+
+
+static json_t *
+ctns_reversal_line(const char *account, const char *side, int64_t minor,
+    int digits, const char *memo)
+{
+    return json_pack("{s:o,s:o,s:s}", "account", ctns_deposit_ref(account),
+                     side, ctns_money_json(minor, digits), "memo", memo);
+}
+
+
+json_t *
+ctns_settle_reversal(const ctns_settle_psp_t *psp, const char *payout_id,
+    const char *currency, const char *amount, const char *date,
+    const char *memo, char *err, size_t errlen)
+{
+    int                        digits;
+    char                       eid[CTNS_EID_MAX + 1];
+    json_t                    *body, *lines;
+    int64_t                    minor;
+    const char                *dot;
+    const ctns_settle_bank_t  *bank;
+
+    bank = ctns_batch_conf_bank(psp, currency);
+
+    if (bank == NULL) {
+        snprintf(err, errlen, "settlements.psp.%s.banks has no %s account "
+                 "for payout %s", psp->name, currency, payout_id);
+        return NULL;
+    }
+
+    dot = strchr(amount, '.');
+    digits = dot ? (int) strlen(dot + 1) : 0;
+
+    if (ctns_settle_decimal(amount, digits, &minor) != 0 || minor <= 0) {
+        snprintf(err, errlen, "payout %s: amount \"%s\" is no positive "
+                 "decimal", payout_id, amount);
+        return NULL;
+    }
+
+    if (snprintf(eid, sizeof(eid), "ct-payout-rev-%s-%s", psp->name,
+                 payout_id)
+        >= (int) sizeof(eid))
+    {
+        snprintf(err, errlen, "payout id %s makes no external id",
+                 payout_id);
+        return NULL;
+    }
+
+    lines = json_pack("[o,o]",
+                      ctns_reversal_line(psp->adjustments, "debit", minor,
+                                         digits, memo),
+                      ctns_reversal_line(bank->account, "credit", minor,
+                                         digits, memo));
+
+    body = json_pack("{s:s,s:o,s:o,s:s,s:s,s:{s:o}}",
+                     "externalId", eid,
+                     "subsidiary", ctns_deposit_ref(bank->subsidiary),
+                     "currency", ctns_deposit_ref(bank->ns_currency),
+                     "tranDate", date, "memo", memo,
+                     "line", "items", lines);
+
+    return body;
+}

@@ -11,42 +11,19 @@ import time
 
 import pytest
 
-from harness.common import wait_until
-from harness.stripesim import (WHSEC, WHSEC2, payout_event, stripe_seed,
-                               stripe_sign)
-from harness.webhook import post, stream_entries
+from harness.stripesim import (WHSEC, WHSEC2, payout_event, stripe_post,
+                               stripe_seed, stripe_sign)
+from harness.webhook import stream_entries
 
 STREAM = "ctns:{settlements}:events"
 
 
 @pytest.fixture
-def edge(nginx_factory, redis_server, redis):
-    """nginx with a Stripe endpoint at /stripe; two secrets (rotation)."""
-    http = "ct_netsuite_redis %s timeout=1s;" % redis_server.address
-    server = """
-        location = /stripe {
-            ct_netsuite_webhook;
-            ct_netsuite_auth stripe secret_file=keys/stripe.secret
-                             tolerance=5m;
-        }
-"""
-    n = nginx_factory(http=http, server=server)
-    n.write("conf/keys/stripe.secret",
-            "# new and previous endpoint secret\n%s\n%s\n" % (WHSEC, WHSEC2),
-            mode=0o600)
-    n.start()
-    wait_until(lambda: send(n, {"x": 1})[0] == 400, timeout=10,
-               what="redis ready")
-    return n
+def edge(stripe_edge):
+    return stripe_edge
 
 
-def send(n, event, header=None, secrets=(WHSEC,), t=None):
-    body = json.dumps(event).encode()
-    headers = {"Content-Type": "application/json"}
-    sig = header if header is not None else stripe_sign(body, secrets, t)
-    if sig is not False:
-        headers["Stripe-Signature"] = sig
-    return post(n.port, "/stripe", body, headers)
+send = stripe_post
 
 
 def paid_event():

@@ -34,6 +34,7 @@ static const struct {
     { "settlements", ctns_cmd_settlements },
     { "sync", ctns_cmd_sync },
     { "reconcile", ctns_cmd_reconcile },
+    { "payouts", ctns_cmd_payouts },
     { NULL, NULL }
 };
 
@@ -49,7 +50,8 @@ ctns_batch_usage(void)
         "       ctns-worker sync [-c FILE] (--since TIME | --resume) "
         "[--every 15m]\n"
         "       ctns-worker reconcile [-c FILE] --from DATE --to DATE "
-        "[--format table|csv|json]\n");
+        "[--format table|csv|json]\n"
+        "       ctns-worker payouts [-c FILE] [--once]\n");
 }
 
 
@@ -125,6 +127,9 @@ ctns_batch_args(int argc, char **argv, ctns_batch_opts_t *o)
 
         } else if (strcmp(argv[i], "--dry-run") == 0) {
             o->dry_run = 1;
+
+        } else if (strcmp(argv[i], "--once") == 0) {
+            o->once = 1;
 
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "ctns-worker %s: unknown option or missing "
@@ -274,8 +279,9 @@ ctns_batch_wait(ctns_batch_t *b, ctns_http_req_t *r)
 static int
 ctns_batch_retryable(const ctns_http_req_t *r)
 {
+    /* a PSP's API key (noauth) is not renewed by asking again */
     return r->cerr != CURLE_OK || r->status == 429 || r->status >= 500
-           || r->status == 401;
+           || (r->status == 401 && !r->noauth);
 }
 
 
@@ -513,6 +519,51 @@ ctns_batch_ct(ctns_batch_t *b, const char *path, long *status)
     }
 
     return ctns_batch_send(b, ctns_batch_ct_make, path, status);
+}
+
+
+typedef struct {
+    const char  *url;
+    const char  *header;
+} ctns_batch_get_t;
+
+
+/* on the commercetools lane, without its authentication */
+static ctns_http_req_t *
+ctns_batch_get_make(ctns_batch_t *b, const void *arg)
+{
+    ctns_http_req_t         *r;
+    const ctns_batch_get_t  *a = arg;
+
+    r = ctns_http_req(CTNS_LANE_CT, "GET", a->url,
+                      b->conf->netsuite.timeout_ms);
+    if (r == NULL) {
+        return NULL;
+    }
+
+    r->noauth = 1;
+
+    if (ctns_http_header(r, "Accept: application/json") != 0
+        || ctns_http_header(r, a->header) != 0)
+    {
+        ctns_http_req_free(r);
+        return NULL;
+    }
+
+    return r;
+}
+
+
+json_t *
+ctns_batch_get(ctns_batch_t *b, const char *url, const char *header,
+    long *status)
+{
+    ctns_batch_get_t  a;
+
+    a.url = url;
+    a.header = header;
+
+    return ctns_batch_send(b, ctns_batch_get_make, &a, status);
 }
 
 

@@ -12,6 +12,7 @@
  *   ctns-worker settlements --unmatched [--format table|json]
  *   ctns-worker sync (--since TIME | --resume) [--every 15m]
  *   ctns-worker reconcile --from DATE --to DATE [--format table|csv|json]
+ *   ctns-worker payouts [--once]
  */
 
 #ifndef _CTNS_BATCH_H_INCLUDED_
@@ -26,6 +27,7 @@
 #include "ctns_ctclient.h"
 #include "ctns_http.h"
 #include "ctns_nsauth.h"
+#include "ctns_settle.h"
 #include "ctns_store.h"
 
 
@@ -40,6 +42,7 @@ typedef struct {
     int                  resume;
     int                  unmatched;
     int                  dry_run;
+    int                  once;
     char               **args;
     int                  nargs;
 } ctns_batch_opts_t;
@@ -77,6 +80,13 @@ json_t *ctns_batch_suiteql(ctns_batch_t *b, const char *q);
 /* commercetools GET <project>/<path>, within the request budget. */
 json_t *ctns_batch_ct(ctns_batch_t *b, const char *path, long *status);
 
+/*
+ * GET of an absolute URL with one extra header (a PSP API's
+ * "Authorization: Bearer ..."), same retries as the others.
+ */
+json_t *ctns_batch_get(ctns_batch_t *b, const char *url, const char *header,
+    long *status);
+
 /* One Redis command; NULL when Redis failed. */
 redisReply *ctns_batch_redis(ctns_batch_t *b, int argc, const char **argv);
 
@@ -88,6 +98,28 @@ int ctns_cmd_import_settlement(ctns_batch_t *b, const ctns_batch_opts_t *o);
 int ctns_cmd_settlements(ctns_batch_t *b, const ctns_batch_opts_t *o);
 int ctns_cmd_sync(ctns_batch_t *b, const ctns_batch_opts_t *o);
 int ctns_cmd_reconcile(ctns_batch_t *b, const ctns_batch_opts_t *o);
+int ctns_cmd_payouts(ctns_batch_t *b, const ctns_batch_opts_t *o);
+
+/*
+ * The settlement ledger (ctns_cmd_settle.c), shared with the consumer of
+ * Stripe payout events (ctns_cmd_payouts.c).
+ */
+
+/* Posts every payout of s: 0 all posted, 3 some wait, 1 some failed. */
+int ctns_settle_import(ctns_batch_t *b, const char *psp,
+    ctns_settlement_t *s, int dry_run);
+
+/* The ledger state of a payout ("posted", "waiting", ...; "" unknown). */
+int ctns_settle_state(ctns_batch_t *b, const char *psp, const char *id,
+    char *state, size_t len);
+
+/*
+ * A payout that failed or was canceled at the PSP: a posted deposit is
+ * reversed, a waiting payout and its exceptions are dropped, an unknown
+ * one is remembered so that a late payout.paid posts nothing.  0 or -1.
+ */
+int ctns_settle_cancel(ctns_batch_t *b, const char *psp, const char *id,
+    const char *date, const char *why);
 
 
 #endif /* _CTNS_BATCH_H_INCLUDED_ */

@@ -4,9 +4,12 @@
  * ctns-worker import-settlement and settlements --unmatched.
  *
  * Redis keys (prefix first):
- *   settle:payout:<psp>:<payoutId>     hash: state (posted|waiting),
- *                                      deposit (internal id), externalId,
- *                                      amount, currency, lines, at
+ *   settle:payout:<psp>:<payoutId>     hash: state (posted|waiting|
+ *                                      reversed|canceled), deposit
+ *                                      (internal id), externalId, amount,
+ *                                      currency, at; after a reversal
+ *                                      reversal (journal internal id),
+ *                                      reversalExternalId, reason
  *   settle:item:<psp>:<lineId>         the payout a line was deposited in
  *   settle:eid:<externalId>            the payout that settled a record
  *   settle:unmatched                   set of payouts with exceptions
@@ -20,6 +23,7 @@
  */
 
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +96,30 @@ ctns_settle_ok(redisReply *r)
     freeReplyObject(r);
 
     return ok ? 0 : -1;
+}
+
+
+/* HSET key field value ... NULL (at most 8 pairs): 0 or -1 */
+static int
+ctns_settle_hset(ctns_batch_t *b, const char *key, ...)
+{
+    int          n;
+    va_list      ap;
+    const char  *argv[18], *s;
+
+    argv[0] = "HSET";
+    argv[1] = key;
+    n = 2;
+
+    va_start(ap, key);
+
+    while (n < 18 && (s = va_arg(ap, const char *)) != NULL) {
+        argv[n++] = s;
+    }
+
+    va_end(ap);
+
+    return ctns_settle_ok(ctns_batch_redis(b, n, argv));
 }
 
 
@@ -324,14 +352,15 @@ ctns_settle_exceptions(ctns_settle_run_t *run, ctns_unmatched_e policy)
 
 /* the internal id of what a PUT by external id wrote */
 static int
-ctns_settle_deposit_id(ctns_batch_t *b, const char *eid, char *id,
-    size_t len)
+ctns_settle_record_id(ctns_batch_t *b, const char *rtype, const char *eid,
+    char *id, size_t len)
 {
     long     status;
     char     path[300];
     json_t  *rec;
 
-    snprintf(path, sizeof(path), "/record/v1/deposit/eid:%s?fields=id", eid);
+    snprintf(path, sizeof(path), "/record/v1/%s/eid:%s?fields=id", rtype,
+             eid);
     rec = ctns_batch_ns(b, "GET", path, NULL, &status);
 
     if (rec == NULL || status != 200
@@ -348,9 +377,14 @@ ctns_settle_deposit_id(ctns_batch_t *b, const char *eid, char *id,
 }
 
 
+/*
+ * Upsert of rtype by the body's externalId, replacing the unkeyed
+ * sublists named in replace (a retried upsert would append them again),
+ * then its internal id into id.  payout names the payout in messages.
+ */
 static int
-ctns_settle_put(ctns_settle_run_t *run, const json_t *body, char *id,
-    size_t idlen)
+ctns_settle_upsert(ctns_batch_t *b, const char *payout, const char *rtype,
+    const char *replace, const json_t *body, char *id, size_t idlen)
 {
     long             status;
     char             path[300], *s, *e;
@@ -359,22 +393,23 @@ ctns_settle_put(ctns_settle_run_t *run, const json_t *body, char *id,
     ctns_nserror_t   err;
 
     eid = json_string_value(json_object_get(body, "externalId"));
-    snprintf(path, sizeof(path), "/record/v1/deposit/eid:%s", eid);
+    snprintf(path, sizeof(path), "/record/v1/%s/eid:%s?replace=%s", rtype,
+             eid, replace);
 
     s = ctns_money_dumps(body, JSON_COMPACT);
-    ans = ctns_batch_ns(run->b, "PUT", path, s, &status);
+    ans = ctns_batch_ns(b, "PUT", path, s, &status);
     free(s);
 
     if (ans == NULL) {
-        fprintf(stderr, "payout %s: %s\n", run->p->id, run->b->error);
+        fprintf(stderr, "payout %s: %s\n", payout, b->error);
         return -1;
     }
 
     if (status / 100 != 2) {
         e = json_dumps(ans, JSON_COMPACT);
         ctns_nserror_parse(&err, (int) status, e, e ? strlen(e) : 0);
-        fprintf(stderr, "payout %s: NetSuite refused the deposit: HTTP %ld "
-                "%s %s%s%s\n", run->p->id, status, err.code, err.detail,
+        fprintf(stderr, "payout %s: NetSuite refused the %s: HTTP %ld "
+                "%s %s%s%s\n", payout, rtype, status, err.code, err.detail,
                 err.path[0] ? " at " : "", err.path);
         free(e);
         json_decref(ans);
@@ -383,9 +418,9 @@ ctns_settle_put(ctns_settle_run_t *run, const json_t *body, char *id,
 
     json_decref(ans);
 
-    if (ctns_settle_deposit_id(run->b, eid, id, idlen) != 0) {
-        fprintf(stderr, "payout %s: deposit %s written, but reading its id "
-                "back failed: %s\n", run->p->id, eid, run->b->error);
+    if (ctns_settle_record_id(b, rtype, eid, id, idlen) != 0) {
+        fprintf(stderr, "payout %s: %s %s written, but reading its id back "
+                "failed: %s\n", payout, rtype, eid, b->error);
         return -1;
     }
 
@@ -397,10 +432,8 @@ ctns_settle_put(ctns_settle_run_t *run, const json_t *body, char *id,
 static int
 ctns_settle_record(ctns_settle_run_t *run, const char *eid, const char *id)
 {
-    size_t       i;
-    char         key[256], v[64], at[40];
-    const char  *argv[16];
-    redisReply  *r;
+    size_t  i;
+    char    key[256], v[64], at[40];
 
     for (i = 0; i < run->p->nlines; i++) {
         ctns_batch_key(run->b, key, sizeof(key), "settle:item:%s:%s",
@@ -429,24 +462,9 @@ ctns_settle_record(ctns_settle_run_t *run, const char *eid, const char *id)
     ctns_money_format(run->p->amount, run->p->digits, v, sizeof(v));
     ctns_time_iso(ctns_now_ms(), at, sizeof(at));
 
-    argv[0] = "HSET";
-    argv[1] = run->key;
-    argv[2] = "state";
-    argv[3] = "posted";
-    argv[4] = "deposit";
-    argv[5] = id;
-    argv[6] = "externalId";
-    argv[7] = eid;
-    argv[8] = "amount";
-    argv[9] = v;
-    argv[10] = "currency";
-    argv[11] = run->p->currency;
-    argv[12] = "at";
-    argv[13] = at;
-
-    r = ctns_batch_redis(run->b, 14, argv);
-
-    return ctns_settle_ok(r);
+    return ctns_settle_hset(run->b, run->key, "state", "posted", "deposit",
+                            id, "externalId", eid, "amount", v, "currency",
+                            run->p->currency, "at", at, NULL);
 }
 
 
@@ -508,6 +526,12 @@ ctns_settle_payout(ctns_settle_run_t *run)
         return 0;
     }
 
+    if (strcmp(state, "reversed") == 0 || strcmp(state, "canceled") == 0) {
+        printf("payout %s %s: %s by %s (failed or canceled), nothing to "
+               "post\n", p->psp, p->id, state, p->psp);
+        return 0;
+    }
+
     for (i = 0; i < p->nlines; i++) {
         if (ctns_settle_link_line(run->b, &p->lines[i], &run->links[i]) != 0)
         {
@@ -557,7 +581,8 @@ ctns_settle_payout(ctns_settle_run_t *run)
         return 0;
     }
 
-    rc = ctns_settle_put(run, body, dep, sizeof(dep));
+    rc = ctns_settle_upsert(run->b, p->id, "deposit", "payment,other,cashback",
+                            body, dep, sizeof(dep));
 
     if (rc == 0) {
         rc = ctns_settle_record(run, json_string_value(
@@ -675,41 +700,43 @@ ctns_settle_summary(ctns_batch_t *b)
 }
 
 
+static const ctns_settle_psp_t *
+ctns_settle_psp_conf(ctns_batch_t *b, const char *psp)
+{
+    const ctns_settle_psp_t  *conf;
+
+    conf = ctns_batch_conf_psp(b->bconf, psp);
+
+    if (conf == NULL) {
+        fprintf(stderr, "settlements.psp.%s is not configured: no accounts "
+                "to post %s payouts to\n", psp, psp);
+    }
+
+    return conf;
+}
+
+
 int
-ctns_cmd_import_settlement(ctns_batch_t *b, const ctns_batch_opts_t *o)
+ctns_settle_import(ctns_batch_t *b, const char *psp, ctns_settlement_t *s,
+    int dry_run)
 {
     int                 rc, one;
     size_t              i;
-    ctns_settlement_t   s;
     ctns_settle_run_t   run;
-
-    if (o->format == NULL || o->nargs != 1
-        || (strcmp(o->format, "adyen") && strcmp(o->format, "stripe")))
-    {
-        fprintf(stderr, "import-settlement needs --format adyen|stripe and "
-                "one FILE\n");
-        return 2;
-    }
 
     memset(&run, 0, sizeof(run));
     run.b = b;
-    run.dry_run = o->dry_run;
-    run.psp = ctns_batch_conf_psp(b->bconf, o->format);
+    run.dry_run = dry_run;
+    run.psp = ctns_settle_psp_conf(b, psp);
 
     if (run.psp == NULL) {
-        fprintf(stderr, "settlements.psp.%s is not configured: no accounts "
-                "to post %s payouts to\n", o->format, o->format);
-        return 1;
-    }
-
-    if (ctns_settle_read(o, &s) != 0) {
         return 1;
     }
 
     rc = 0;
 
-    for (i = 0; i < s.n; i++) {
-        run.p = &s.payouts[i];
+    for (i = 0; i < s->n; i++) {
+        run.p = &s->payouts[i];
         run.links = calloc(run.p->nlines + 1, sizeof(ctns_settle_link_t));
 
         one = run.links ? ctns_settle_payout(&run) : -1;
@@ -723,13 +750,171 @@ ctns_cmd_import_settlement(ctns_batch_t *b, const ctns_batch_opts_t *o)
         }
     }
 
-    if (!o->dry_run) {
+    if (!dry_run) {
         ctns_settle_summary(b);
     }
 
+    return rc;
+}
+
+
+int
+ctns_cmd_import_settlement(ctns_batch_t *b, const ctns_batch_opts_t *o)
+{
+    int                 rc;
+    ctns_settlement_t   s;
+
+    if (o->format == NULL || o->nargs != 1
+        || (strcmp(o->format, "adyen") && strcmp(o->format, "stripe")))
+    {
+        fprintf(stderr, "import-settlement needs --format adyen|stripe and "
+                "one FILE\n");
+        return 2;
+    }
+
+    if (ctns_settle_psp_conf(b, o->format) == NULL
+        || ctns_settle_read(o, &s) != 0)
+    {
+        return 1;
+    }
+
+    rc = ctns_settle_import(b, o->format, &s, o->dry_run);
     ctns_settlement_free(&s);
 
     return rc;
+}
+
+
+int
+ctns_settle_state(ctns_batch_t *b, const char *psp, const char *id,
+    char *state, size_t len)
+{
+    char  key[256];
+
+    ctns_batch_key(b, key, sizeof(key), "settle:payout:%s:%s", psp, id);
+
+    if (ctns_settle_get(b, "HGET", key, "state", state, len) != 0) {
+        fprintf(stderr, "%s\n", b->error);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* a payout that never posted: its exceptions go, the ledger remembers */
+static int
+ctns_settle_drop(ctns_batch_t *b, const char *psp, const char *id,
+    const char *key, const char *why)
+{
+    char  set[128], member[160], exc[300], at[40];
+
+    ctns_batch_key(b, set, sizeof(set), "settle:unmatched");
+    snprintf(member, sizeof(member), "%s:%s", psp, id);
+    ctns_batch_key(b, exc, sizeof(exc), "settle:unmatched:%s", member);
+    ctns_time_iso(ctns_now_ms(), at, sizeof(at));
+
+    if (ctns_settle_ok(ctns_settle_redis(b, "SREM", set, member, NULL)) != 0
+        || ctns_settle_ok(ctns_settle_redis(b, "DEL", exc, NULL, NULL)) != 0
+        || ctns_settle_hset(b, key, "state", "canceled", "reason", why, "at",
+                            at, NULL) != 0)
+    {
+        fprintf(stderr, "%s\n", b->error);
+        return -1;
+    }
+
+    ctns_settle_summary(b);
+    printf("payout %s %s: %s before it was posted: canceled, nothing in "
+           "NetSuite\n", psp, id, why);
+
+    return 0;
+}
+
+
+/* a posted payout: the reversing journal entry, then the ledger */
+static int
+ctns_settle_reverse(ctns_batch_t *b, const ctns_settle_psp_t *conf,
+    const char *id, const char *key, const char *date, const char *why)
+{
+    char         amount[32], cur[8], memo[256], err[512], je[CTNS_NSID_LEN];
+    char         sum[128], at[40];
+    json_t      *body;
+    const char  *eid;
+
+    if (ctns_settle_get(b, "HGET", key, "amount", amount, sizeof(amount))
+        || ctns_settle_get(b, "HGET", key, "currency", cur, sizeof(cur)))
+    {
+        fprintf(stderr, "%s\n", b->error);
+        return -1;
+    }
+
+    snprintf(memo, sizeof(memo), "%s payout %s reversed: %s", conf->name, id,
+             why);
+    body = ctns_settle_reversal(conf, id, cur, amount, date, memo, err,
+                                sizeof(err));
+    if (body == NULL) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+
+    if (ctns_settle_upsert(b, id, "journalEntry", "line", body, je,
+                           sizeof(je))
+        != 0)
+    {
+        json_decref(body);
+        return -1;
+    }
+
+    eid = json_string_value(json_object_get(body, "externalId"));
+    ctns_time_iso(ctns_now_ms(), at, sizeof(at));
+
+    ctns_batch_key(b, sum, sizeof(sum), "settle:summary");
+
+    if (ctns_settle_hset(b, key, "state", "reversed", "reversal", je,
+                         "reversalExternalId", eid, "reason", why,
+                         "reversed_at", at, NULL) != 0
+        || ctns_settle_ok(ctns_settle_redis(b, "HINCRBY", sum,
+                                            "payouts_reversed", "1")) != 0)
+    {
+        fprintf(stderr, "%s\n", b->error);
+        json_decref(body);
+        return -1;
+    }
+
+    printf("payout %s %s: %s: deposit reversed by journal entry %s "
+           "(internal id %s), %s %s\n", conf->name, id, why, eid, je,
+           amount, cur);
+    json_decref(body);
+
+    return 0;
+}
+
+
+int
+ctns_settle_cancel(ctns_batch_t *b, const char *psp, const char *id,
+    const char *date, const char *why)
+{
+    char                      key[256], state[32];
+    const ctns_settle_psp_t  *conf;
+
+    conf = ctns_settle_psp_conf(b, psp);
+    if (conf == NULL || ctns_settle_state(b, psp, id, state, sizeof(state)))
+    {
+        return -1;
+    }
+
+    ctns_batch_key(b, key, sizeof(key), "settle:payout:%s:%s", psp, id);
+
+    if (strcmp(state, "reversed") == 0 || strcmp(state, "canceled") == 0) {
+        printf("payout %s %s: already %s, nothing to do\n", psp, id, state);
+        return 0;
+    }
+
+    if (strcmp(state, "posted") != 0) {
+        return ctns_settle_drop(b, psp, id, key, why);
+    }
+
+    return ctns_settle_reverse(b, conf, id, key, date, why);
 }
 
 

@@ -48,7 +48,7 @@ ctns_usage(FILE *out)
         "  check-config   validate the configuration, print every error\n"
         "  replay         re-enqueue dead letters: --all or DLQ-ID...\n"
         "  status         status and audit trail of ORDER-ID or number\n"
-        "  import-settlement, settlements, sync, reconcile\n"
+        "  import-settlement, settlements, payouts, sync, reconcile\n"
         "                 batch commands (docs/settlements.md, "
         "docs/sync-and-reconcile.md)\n"
         "  version        print the version\n"

@@ -20,7 +20,7 @@ import time
 import pytest
 
 from harness.common import TDIR, fixture_path, free_port, stop_process, \
-    wait_port
+    wait_port, wait_until
 
 SIM = os.path.join(TDIR, "sim", "stripe_sim.py")
 SEED = fixture_path("settlements", "stripe-payouts.json")
@@ -36,6 +36,18 @@ def stripe_sign(body, secrets=(WHSEC,), t=None):
     v1 = ",".join("v1=" + hmac.new(s.encode(), msg, hashlib.sha256)
                   .hexdigest() for s in secrets)
     return "t=%d,%s" % (t, v1)
+
+
+def stripe_post(n, event, header=None, secrets=(WHSEC,), t=None):
+    """Delivers event to the /stripe location of nginx n, signed unless
+    header is given (False: no Stripe-Signature at all)."""
+    from harness.webhook import post
+    body = json.dumps(event).encode()
+    headers = {"Content-Type": "application/json"}
+    sig = header if header is not None else stripe_sign(body, secrets, t)
+    if sig is not False:
+        headers["Stripe-Signature"] = sig
+    return post(n.port, "/stripe", body, headers)
 
 
 def stripe_seed():
@@ -90,3 +102,24 @@ def stripe_sim():
     sim = StripeSim()
     yield sim
     sim.stop()
+
+
+@pytest.fixture
+def stripe_edge(nginx_factory, redis_server, redis):
+    """nginx with a Stripe endpoint at /stripe; both secrets (rotation)."""
+    http = "ct_netsuite_redis %s timeout=1s;" % redis_server.address
+    server = """
+        location = /stripe {
+            ct_netsuite_webhook;
+            ct_netsuite_auth stripe secret_file=keys/stripe.secret
+                             tolerance=5m;
+        }
+"""
+    n = nginx_factory(http=http, server=server)
+    n.write("conf/keys/stripe.secret",
+            "# new and previous endpoint secret\n%s\n%s\n" % (WHSEC, WHSEC2),
+            mode=0o600)
+    n.start()
+    wait_until(lambda: stripe_post(n, {"x": 1})[0] == 400, timeout=10,
+               what="redis ready")
+    return n

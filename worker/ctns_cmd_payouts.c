@@ -1,0 +1,506 @@
+/*
+ * Copyright (C) ct-netsuite authors
+ *
+ * ctns-worker payouts [--once]: the consumer of the Stripe payout events
+ * the module queues on <prefix>:{settlements}:events (consumer group
+ * ctns-payouts, consumer payouts-<hostname>).
+ *
+ *   payout.paid      the payout's balance transactions are fetched from
+ *                    the Stripe API (GET /v1/balance_transactions?payout=,
+ *                    paged with starting_after, sources expanded) and the
+ *                    payout is posted exactly as import-settlement --format
+ *                    stripe posts a file
+ *   payout.failed,   a posted deposit is reversed by a journal entry, a
+ *   payout.canceled  waiting payout is dropped (ctns_settle_cancel)
+ *   anything else    acknowledged and ignored
+ *
+ * An event is acknowledged once it was handled (posted, waiting, already
+ * done, reversed); one that failed (Stripe, NetSuite or Redis unreachable,
+ * a payout that does not add up) stays pending and is tried again after
+ * CTNS_PAYOUTS_RETRY_S, or by the next run.  Entries a dead consumer left
+ * pending for a minute are claimed.  --once handles what is queued and
+ * exits: 0 all handled, 3 some payout waits, 1 some event failed.
+ */
+
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctns_batch.h"
+#include "ctns_time.h"
+
+
+#define CTNS_PAYOUTS_GROUP     "ctns-payouts"
+#define CTNS_PAYOUTS_COUNT     "10"
+#define CTNS_PAYOUTS_BLOCK_MS  "1000"
+#define CTNS_PAYOUTS_CLAIM_MS  "60000"
+#define CTNS_PAYOUTS_RETRY_S   5
+
+
+typedef struct {
+    ctns_batch_t              *b;
+    const ctns_settle_psp_t   *psp;
+    char                       stream[160];
+    char                       consumer[96];
+    char                      *auth;          /* Authorization header */
+    int                        failed;
+    int                        waiting;
+} ctns_payouts_t;
+
+
+static volatile sig_atomic_t  ctns_payouts_stop;
+
+
+static void
+ctns_payouts_signal(int signo)
+{
+    ctns_payouts_stop = 1;
+}
+
+
+static int
+ctns_payouts_open(ctns_payouts_t *pc)
+{
+    int          ok;
+    char         err[256], *key;
+    size_t       n;
+    redisReply  *r;
+
+    pc->psp = ctns_batch_conf_psp(pc->b->bconf, "stripe");
+
+    if (pc->psp == NULL || pc->psp->api_key[0] == '\0') {
+        fprintf(stderr, "payouts: settlements.psp.stripe%s is not "
+                "configured: the balance transactions of a payout come from "
+                "the Stripe API\n", pc->psp ? ".api.key" : "");
+        return -1;
+    }
+
+    key = ctns_conf_secret(pc->psp->api_key, err, sizeof(err));
+    if (key == NULL) {
+        fprintf(stderr, "payouts: settlements.psp.stripe.api.key: %s\n",
+                err);
+        return -1;
+    }
+
+    n = strlen(key) + sizeof("Authorization: Bearer ");
+    pc->auth = malloc(n);
+
+    if (pc->auth) {
+        snprintf(pc->auth, n, "Authorization: Bearer %s", key);
+    }
+
+    memset(key, 0, strlen(key));
+    free(key);
+
+    if (pc->auth == NULL) {
+        return -1;
+    }
+
+    ctns_batch_key(pc->b, pc->stream, sizeof(pc->stream),
+                   "{settlements}:events");
+
+    snprintf(pc->consumer, sizeof(pc->consumer), "payouts-");
+    gethostname(pc->consumer + 8, sizeof(pc->consumer) - 8);
+    pc->consumer[sizeof(pc->consumer) - 1] = '\0';
+
+    /* straight on the connection: BUSYGROUP is no error worth a log */
+    r = redisCommand(pc->b->store.ctx, "XGROUP CREATE %s %s 0 MKSTREAM",
+                     pc->stream, CTNS_PAYOUTS_GROUP);
+
+    ok = r != NULL && (r->type != REDIS_REPLY_ERROR
+                       || strncmp(r->str, "BUSYGROUP", 9) == 0);
+
+    if (!ok) {
+        fprintf(stderr, "payouts: cannot create the consumer group on %s: "
+                "%s\n", pc->stream, r ? r->str : pc->b->store.ctx->errstr);
+    }
+
+    freeReplyObject(r);
+
+    return ok ? 0 : -1;
+}
+
+
+static void
+ctns_payouts_close(ctns_payouts_t *pc)
+{
+    if (pc->auth) {
+        memset(pc->auth, 0, strlen(pc->auth));
+        free(pc->auth);
+    }
+}
+
+
+/* Stripe's error message of an answer, for the log */
+static const char *
+ctns_payouts_error(const json_t *ans)
+{
+    const char  *m;
+
+    m = json_string_value(json_object_get(json_object_get(ans, "error"),
+                                          "message"));
+
+    return m ? m : "(no message)";
+}
+
+
+/*
+ * Every balance transaction of the payout, in the shape import-settlement
+ * reads: {"payout": {...}, "balance_transactions": {"data": [...],
+ * "has_more": false}}.  NULL after a message.
+ */
+static json_t *
+ctns_payouts_fetch(ctns_payouts_t *pc, const json_t *payout, const char *id)
+{
+    long         status;
+    char         url[768];
+    json_t      *all, *page, *data;
+    const char  *last;
+
+    all = json_array();
+    last = NULL;
+
+    for ( ;; ) {
+        snprintf(url, sizeof(url), "%s/v1/balance_transactions?payout=%s"
+                 "&limit=100&expand[]=data.source%s%s", pc->psp->api_url, id,
+                 last ? "&starting_after=" : "", last ? last : "");
+
+        page = ctns_batch_get(pc->b, url, pc->auth, &status);
+
+        if (page == NULL || status != 200
+            || !json_is_array(json_object_get(page, "data")))
+        {
+            fprintf(stderr, "payout stripe %s: the Stripe API answered "
+                    "%ld: %s\n", id, status,
+                    page ? ctns_payouts_error(page) : pc->b->error);
+            json_decref(page);
+            json_decref(all);
+            return NULL;
+        }
+
+        data = json_object_get(page, "data");
+        json_array_extend(all, data);
+
+        if (!json_is_true(json_object_get(page, "has_more"))
+            || json_array_size(data) == 0)
+        {
+            json_decref(page);
+            break;
+        }
+
+        /* the id lives in all[], which outlives the page */
+        last = json_string_value(json_object_get(
+                   json_array_get(all, json_array_size(all) - 1), "id"));
+        json_decref(page);
+
+        if (last == NULL) {
+            fprintf(stderr, "payout stripe %s: a balance transaction "
+                    "without an id\n", id);
+            json_decref(all);
+            return NULL;
+        }
+    }
+
+    return json_pack("{s:O,s:{s:s,s:o,s:b}}", "payout", payout,
+                     "balance_transactions", "object", "list", "data", all,
+                     "has_more", 0);
+}
+
+
+/* 0 posted or nothing to do, 1 waiting, -1 failed */
+static int
+ctns_payouts_paid(ctns_payouts_t *pc, const json_t *payout, const char *id)
+{
+    int                 rc;
+    char                state[32];
+    json_t             *doc;
+    ctns_settlement_t   s;
+    ctns_conf_errors_t  errs;
+
+    if (ctns_settle_state(pc->b, "stripe", id, state, sizeof(state)) != 0) {
+        return -1;
+    }
+
+    /* no Stripe request for what the ledger already settled */
+    if (strcmp(state, "posted") == 0 || strcmp(state, "reversed") == 0
+        || strcmp(state, "canceled") == 0)
+    {
+        printf("payout stripe %s: %s, nothing to do\n", id,
+               strcmp(state, "posted") == 0 ? "already posted" : state);
+        return 0;
+    }
+
+    doc = ctns_payouts_fetch(pc, payout, id);
+    if (doc == NULL) {
+        return -1;
+    }
+
+    memset(&errs, 0, sizeof(errs));
+    memset(&s, 0, sizeof(s));
+
+    rc = ctns_settle_stripe_parse(doc, &s, &errs);
+    json_decref(doc);
+
+    if (rc != 0) {
+        ctns_conf_errors_print(&errs, stderr);
+        fprintf(stderr, "payout stripe %s: %zu error%s, nothing posted\n",
+                id, errs.n, errs.n == 1 ? "" : "s");
+        ctns_conf_errors_free(&errs);
+        ctns_settlement_free(&s);
+        return -1;
+    }
+
+    ctns_conf_errors_free(&errs);
+
+    rc = ctns_settle_import(pc->b, "stripe", &s, 0);
+    ctns_settlement_free(&s);
+
+    return rc == 0 ? 0 : rc == 3 ? 1 : -1;
+}
+
+
+/* 0 handled, 1 handled and waiting, -1 failed: leave it pending */
+static int
+ctns_payouts_event(ctns_payouts_t *pc, const char *type, const char *text)
+{
+    int            rc;
+    char           date[40], why[160];
+    json_t        *ev, *po;
+    const char    *id, *code;
+    json_error_t   jerr;
+
+    ev = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    po = json_object_get(json_object_get(ev, "data"), "object");
+    id = json_string_value(json_object_get(po, "id"));
+
+    if (strncmp(type, "payout.", 7) != 0 || id == NULL) {
+        printf("event %s: not a payout event, ignored\n", type);
+        json_decref(ev);
+        return 0;
+    }
+
+    if (strcmp(type, "payout.paid") == 0) {
+        rc = ctns_payouts_paid(pc, po, id);
+
+    } else if (strcmp(type, "payout.failed") == 0
+               || strcmp(type, "payout.canceled") == 0)
+    {
+        code = json_string_value(json_object_get(po, "failure_code"));
+        snprintf(why, sizeof(why), "%s%s%s", type + 7, code ? ": " : "",
+                 code ? code : "");
+
+        /* the journal is dated when Stripe reported the failure */
+        ctns_time_iso(json_is_integer(json_object_get(ev, "created"))
+                      ? json_integer_value(json_object_get(ev, "created"))
+                        * 1000
+                      : ctns_now_ms(), date, sizeof(date));
+        date[10] = '\0';
+
+        rc = ctns_settle_cancel(pc->b, "stripe", id, date, why);
+
+    } else {
+        printf("payout stripe %s: %s, nothing to do\n", id, type);
+        rc = 0;
+    }
+
+    json_decref(ev);
+
+    return rc;
+}
+
+
+static const char *
+ctns_payouts_field(const redisReply *fields, const char *name)
+{
+    size_t  i;
+
+    for (i = 0; fields && i + 1 < fields->elements; i += 2) {
+        if (strcmp(fields->element[i]->str, name) == 0) {
+            return fields->element[i + 1]->str;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ctns_payouts_ack(ctns_payouts_t *pc, const char *entry)
+{
+    const char  *argv[4];
+
+    argv[0] = "XACK";
+    argv[1] = pc->stream;
+    argv[2] = CTNS_PAYOUTS_GROUP;
+    argv[3] = entry;
+
+    freeReplyObject(ctns_batch_redis(pc->b, 4, argv));
+}
+
+
+/* entries ">" new, "0" this consumer's pending ones: how many, or -1 */
+static int
+ctns_payouts_read(ctns_payouts_t *pc, const char *from, int block)
+{
+    int           n, rc;
+    size_t        i;
+    const char   *argv[11], *type, *payload;
+    redisReply   *r, *entries, *e;
+
+    argv[0] = "XREADGROUP";
+    argv[1] = "GROUP";
+    argv[2] = CTNS_PAYOUTS_GROUP;
+    argv[3] = pc->consumer;
+    argv[4] = "COUNT";
+    argv[5] = CTNS_PAYOUTS_COUNT;
+    n = 6;
+
+    if (block) {
+        argv[n++] = "BLOCK";
+        argv[n++] = CTNS_PAYOUTS_BLOCK_MS;
+    }
+
+    argv[n++] = "STREAMS";
+    argv[n++] = pc->stream;
+    argv[n++] = from;
+
+    r = ctns_batch_redis(pc->b, n, argv);
+    if (r == NULL) {
+        fprintf(stderr, "payouts: %s\n", pc->b->error);
+        return -1;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+        freeReplyObject(r);
+        return 0;
+    }
+
+    entries = r->element[0]->element[1];
+    n = 0;
+
+    for (i = 0; i < entries->elements; i++) {
+        e = entries->element[i];
+        type = ctns_payouts_field(e->element[1], "type");
+        payload = ctns_payouts_field(e->element[1], "payload");
+
+        /* an entry trimmed away while pending: nothing left to do */
+        rc = (type && payload) ? ctns_payouts_event(pc, type, payload) : 0;
+
+        if (rc < 0) {
+            pc->failed++;
+            continue;
+        }
+
+        pc->waiting += rc;
+        ctns_payouts_ack(pc, e->element[0]->str);
+        n++;
+    }
+
+    freeReplyObject(r);
+
+    return n;
+}
+
+
+/* entries a consumer that died left pending: this one takes them over */
+static void
+ctns_payouts_claim(ctns_payouts_t *pc)
+{
+    const char  *argv[9];
+
+    argv[0] = "XAUTOCLAIM";
+    argv[1] = pc->stream;
+    argv[2] = CTNS_PAYOUTS_GROUP;
+    argv[3] = pc->consumer;
+    argv[4] = CTNS_PAYOUTS_CLAIM_MS;
+    argv[5] = "0-0";
+    argv[6] = "COUNT";
+    argv[7] = "100";
+    argv[8] = "JUSTID";
+
+    freeReplyObject(ctns_batch_redis(pc->b, 9, argv));
+}
+
+
+/* what fails stays pending for the next pass; new entries still go on */
+static int
+ctns_payouts_pass(ctns_payouts_t *pc, int block)
+{
+    int  n;
+
+    ctns_payouts_claim(pc);
+
+    if (ctns_payouts_read(pc, "0", 0) < 0) {
+        return -1;
+    }
+
+    do {
+        n = ctns_payouts_read(pc, ">", block);
+    } while (n > 0 && !block && !ctns_payouts_stop);
+
+    return n < 0 ? -1 : 0;
+}
+
+
+int
+ctns_cmd_payouts(ctns_batch_t *b, const ctns_batch_opts_t *o)
+{
+    int             rc, failed, s;
+    ctns_payouts_t  pc;
+
+    if (o->nargs || o->format) {
+        fprintf(stderr, "payouts takes no arguments but --once\n");
+        return 2;
+    }
+
+    memset(&pc, 0, sizeof(pc));
+    pc.b = b;
+
+    if (ctns_payouts_open(&pc) != 0) {
+        ctns_payouts_close(&pc);
+        return 1;
+    }
+
+    signal(SIGTERM, ctns_payouts_signal);
+    signal(SIGINT, ctns_payouts_signal);
+
+    rc = 0;
+
+    while (!ctns_payouts_stop) {
+        failed = pc.failed;
+
+        if (ctns_payouts_pass(&pc, !o->once) != 0) {
+            rc = 1;
+        }
+
+        fflush(stdout);
+
+        if (o->once) {
+            break;
+        }
+
+        /* Redis, Stripe or NetSuite failed: not in a tight loop */
+        for (s = 0; (rc || pc.failed > failed) && s < CTNS_PAYOUTS_RETRY_S
+                    && !ctns_payouts_stop; s++)
+        {
+            sleep(1);
+        }
+
+        rc = 0;
+    }
+
+    ctns_payouts_close(&pc);
+
+    if (!o->once) {
+        return 0;
+    }
+
+    if (rc || pc.failed) {
+        return 1;
+    }
+
+    return pc.waiting ? 3 : 0;
+}
