@@ -19,7 +19,10 @@
 #define CTNS_KEY_STATUS          "%s:status:%s:%s"        /* rtype, rid */
 #define CTNS_KEY_STATUS_EVENT    "%s:status:event:%s"     /* message id */
 #define CTNS_KEY_AUDIT           "%s:audit:%s:%s"         /* rtype, rid */
-#define CTNS_KEY_LOCK            "%s:lock:%s:%s"          /* rtype, rid */
+#define CTNS_KEY_LOCK            "%s:{%u}:lock:%s:%s"     /* shard, rtype,
+                                                             rid */
+#define CTNS_KEY_WAIT            "%s:{%u}:wait:%s:%s"     /* shard, rtype,
+                                                             rid */
 #define CTNS_KEY_ORDER_NUMBER    "%s:idx:order-number:%s" /* number */
 #define CTNS_KEY_PREFIXED        "%s:%s"                  /* plan sets */
 

@@ -14,8 +14,9 @@ import uuid
 import pytest
 
 from harness.common import wait_until
-from harness.worker import (audit, dlq, enqueue, event_fields, load_message,
-                            pending, shard_of, status, stream_key)
+from harness.worker import (audit, dlq, enqueue, event_fields,
+                            event_from_file, load_message, pending, shard_of,
+                            status, stream_key)
 
 ORDER_MSG = "order-created.json"
 
@@ -127,15 +128,17 @@ def test_stale_event_skipped(redis, netsuite, workers):
 
 def test_ignored_event_acknowledged(redis, netsuite, workers):
     workers.start()
-    msg = load_message("return-info-added.json")
+    msg = load_message("customer-created.json")
+    msg["type"] = "CustomerEmailChanged"
     enqueue(redis, event_fields(msg))
     rid = msg["resource"]["id"]
-    wait_until(lambda: audit(redis, msg["resource"]["typeId"], rid),
-               timeout=20, what="audit")
-    entry = audit(redis, msg["resource"]["typeId"], rid)[0]
+    wait_until(lambda: audit(redis, "customer", rid), timeout=20,
+               what="audit")
+    entry = audit(redis, "customer", rid)[0]
     assert entry["action"] == "ignored" and entry["result"] == "ignored"
-    assert entry["detail"]
+    assert "CustomerEmailChanged" in entry["detail"]
     wait_until(lambda: pending(redis) == 0, timeout=10, what="ack")
+    assert redis.hget("ctns:status:event:" + msg["id"], "state") == "ignored"
 
 
 def test_429_storm(redis, netsuite, workers):
@@ -476,13 +479,13 @@ def test_abandoned_entry_claimed(redis, netsuite, workers):
     assert_exactly_once(netsuite, [oid])
 
 
-def change_fields(oid, version):
+def change_fields(rtype, rid, version):
     """A ResourceUpdated change notification as the module stores it."""
     msg = load_message("resource-updated-order.json")
-    msg["resource"]["id"] = oid
+    msg["resource"] = {"typeId": rtype, "id": rid}
     msg["version"], msg["oldVersion"] = version, version - 1
-    return {"id": "chg:order:%s:%d:ResourceUpdated" % (oid, version),
-            "type": "ResourceUpdated", "resource": "order/" + oid,
+    return {"id": "chg:%s:%s:%d:ResourceUpdated" % (rtype, rid, version),
+            "type": "ResourceUpdated", "resource": "%s/%s" % (rtype, rid),
             "rv": str(version), "seq": "0", "project": "example-shop",
             "store": "", "at": msg["modifiedAt"], "src": "hmac",
             "rx": "0", "payload": json.dumps(msg)}
@@ -490,20 +493,22 @@ def change_fields(oid, version):
 
 def test_change_notifications_compare_versions(redis, netsuite, workers):
     workers.start()
-    oid, created = order_event(1)          # rv 1, seq 1
+    created = event_from_file("customer-created.json")   # rv 1, seq 1
+    cid = created["resource"].split("/")[1]
     enqueue(redis, created)
-    wait_state(redis, [oid])
+    wait_until(lambda: status(redis, "customer", cid).get("state")
+               == "synced", timeout=20, what="customer synced")
 
-    enqueue(redis, change_fields(oid, 1))
-    enqueue(redis, change_fields(oid, 2))
-    wait_until(lambda: len(audit(redis, "order", oid)) == 3, timeout=20,
+    enqueue(redis, change_fields("customer", cid, 1))
+    enqueue(redis, change_fields("customer", cid, 2))
+    wait_until(lambda: len(audit(redis, "customer", cid)) == 3, timeout=20,
                what="audit")
 
-    trail = audit(redis, "order", oid)
+    trail = audit(redis, "customer", cid)
     assert trail[1]["action"] == "stale"
     assert "version 1 <= applied 1" in trail[1]["detail"]
     assert trail[2]["action"] == "ignored"
-    st = status(redis, "order", oid)
+    st = status(redis, "customer", cid)
     assert st["rv"] == "2" and st["seq"] == "1"
 
 

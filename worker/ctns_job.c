@@ -153,6 +153,27 @@ ctns_job_parse(ctns_job_t *job)
 }
 
 
+/*
+ * The entry's place in its resource's wait set: members share one score,
+ * so they sort as strings, and zero padding makes that the id order.
+ */
+
+static void
+ctns_job_wait_member(ctns_job_t *job)
+{
+    unsigned long long  ms, seq;
+
+    job->wait_member[0] = '\0';
+
+    if (job->entry_id[0]
+        && sscanf(job->entry_id, "%llu-%llu", &ms, &seq) == 2)
+    {
+        snprintf(job->wait_member, sizeof(job->wait_member),
+                 "%020llu-%020llu|%s", ms, seq, job->entry_id);
+    }
+}
+
+
 static ctns_job_t *
 ctns_job_new(ctns_engine_t *eng, int shard, const char *entry,
     json_t *fields)
@@ -178,7 +199,10 @@ ctns_job_new(ctns_engine_t *eng, int shard, const char *entry,
     prefix = eng->conf->stream.prefix;
 
     snprintf(job->lock_key, sizeof(job->lock_key), CTNS_KEY_LOCK, prefix,
-             job->ev.rtype, job->ev.rid);
+             (unsigned) shard, job->ev.rtype, job->ev.rid);
+    snprintf(job->wait_key, sizeof(job->wait_key), CTNS_KEY_WAIT, prefix,
+             (unsigned) shard, job->ev.rtype, job->ev.rid);
+    ctns_job_wait_member(job);
     snprintf(job->lock_token, sizeof(job->lock_token), "%s:%s",
              eng->store.consumer, job->ev.id);
     snprintf(job->retry_token, sizeof(job->retry_token), "retry:%s",
@@ -260,7 +284,8 @@ ctns_job_poll(ctns_job_t *job, int64_t now)
         return;
     }
 
-    rc = ctns_store_lock(&job->eng->store, job->lock_key, job->lock_token,
+    rc = ctns_store_lock(&job->eng->store, job->shard, job->lock_key,
+                         job->wait_key, job->wait_member, job->lock_token,
                          job->retry_token, job->eng->conf->worker.lock_ttl_ms);
 
     if (rc == 1) {

@@ -44,6 +44,8 @@ struct ctns_job_s {
     char                 malformed[160];
 
     char                 lock_key[256];
+    char                 wait_key[256];
+    char                 wait_member[96];  /* "" for a scheduled retry */
     char                 lock_token[320];
     char                 retry_token[192];
     int64_t              next_lock_try_ms;

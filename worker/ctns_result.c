@@ -306,6 +306,13 @@ ctns_release(ctns_job_t *job, ctns_batch_t *b)
         ctns_cmd_str(c, job->retry_member);
     }
 
+    if (job->wait_member[0]) {
+        c = ctns_batch_cmd(b);
+        ctns_cmd_str(c, "ZREM");
+        ctns_cmd_str(c, job->wait_key);
+        ctns_cmd_str(c, job->wait_member);
+    }
+
     if (job->entry_id[0]) {
         c = ctns_batch_cmd(b);
         ctns_cmd_str(c, "XACK");

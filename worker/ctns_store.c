@@ -14,12 +14,33 @@
 #include "ctns_store.h"
 
 
-/* take the lock when free, ours, or left for this event by its retry */
+/*
+ * Take the lock when free, ours, or left for this event by its retry
+ * (ARGV[2]).  A stream entry (ARGV[4] = its ordered member "<ms>-<seq>|id",
+ * zero-padded) also queues in the resource's wait set and must be its
+ * head: whichever process reads an entry, the resource's entries get the
+ * lock in stream order.  A head no longer pending in the group (acked, or
+ * trimmed away) is an orphan and leaves the queue.
+ */
 static const char  ctns_lua_lock[] =
+    "if ARGV[4] ~= '' then "
+    "  redis.call('ZADD', KEYS[2], 'NX', 0, ARGV[4]) "
+    "  redis.call('PEXPIRE', KEYS[2], 604800000) "
+    "  for i = 1, 16 do "
+    "    local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1] "
+    "    if head == ARGV[4] then break end "
+    "    local id = string.match(head, '|(.*)$') "
+    "    local p = redis.call('XPENDING', KEYS[3], ARGV[5], 'IDLE', 0, id, "
+    "                         id, 1) "
+    "    if #p > 0 then return 0 end "
+    "    redis.call('ZREM', KEYS[2], head) "
+    "  end "
+    "end "
     "local v = redis.call('GET', KEYS[1]) "
     "if not v or v == ARGV[1] or v == ARGV[2] then "
     "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) return 1 end "
     "return 0";
+
 
 /* extend our lock, or hand it over to another token (ARGV[2]) */
 static const char  ctns_lua_refresh[] =
@@ -604,26 +625,16 @@ ctns_store_touch(ctns_store_t *st, int shard, const char **ids, int n,
 }
 
 
+/* A command answering an integer: the integer, or -1; frees c. */
+
 static int
-ctns_store_eval_int(ctns_store_t *st, const char *script, const char *key,
-    const char *a1, const char *a2, int64_t a3)
+ctns_store_int(ctns_store_t *st, ctns_cmd_t *c)
 {
     long long    v;
-    ctns_cmd_t   c;
     redisReply  *r;
 
-    memset(&c, 0, sizeof(c));
-
-    ctns_cmd_str(&c, "EVAL");
-    ctns_cmd_str(&c, script);
-    ctns_cmd_str(&c, "1");
-    ctns_cmd_str(&c, key);
-    ctns_cmd_str(&c, a1);
-    ctns_cmd_str(&c, a2);
-    ctns_cmd_fmt(&c, "%lld", (long long) a3);
-
-    r = ctns_store_argv(st, &c);
-    ctns_cmd_free(&c);
+    r = ctns_store_argv(st, c);
+    ctns_cmd_free(c);
 
     if (r == NULL) {
         return -1;
@@ -636,11 +647,48 @@ ctns_store_eval_int(ctns_store_t *st, const char *script, const char *key,
 }
 
 
-int
-ctns_store_lock(ctns_store_t *st, const char *key, const char *token,
-    const char *alt, int64_t ttl_ms)
+static int
+ctns_store_eval_int(ctns_store_t *st, const char *script, const char *key,
+    const char *a1, const char *a2, int64_t a3)
 {
-    return ctns_store_eval_int(st, ctns_lua_lock, key, token, alt, ttl_ms);
+    ctns_cmd_t   c;
+
+    memset(&c, 0, sizeof(c));
+
+    ctns_cmd_str(&c, "EVAL");
+    ctns_cmd_str(&c, script);
+    ctns_cmd_str(&c, "1");
+    ctns_cmd_str(&c, key);
+    ctns_cmd_str(&c, a1);
+    ctns_cmd_str(&c, a2);
+    ctns_cmd_fmt(&c, "%lld", (long long) a3);
+
+    return ctns_store_int(st, &c);
+}
+
+
+int
+ctns_store_lock(ctns_store_t *st, int shard, const char *key,
+    const char *wait, const char *member, const char *token, const char *alt,
+    int64_t ttl_ms)
+{
+    ctns_cmd_t   c;
+
+    memset(&c, 0, sizeof(c));
+
+    ctns_cmd_str(&c, "EVAL");
+    ctns_cmd_str(&c, ctns_lua_lock);
+    ctns_cmd_str(&c, "3");
+    ctns_cmd_str(&c, key);
+    ctns_cmd_str(&c, wait);
+    ctns_cmd_str(&c, st->streams[shard]);
+    ctns_cmd_str(&c, token);
+    ctns_cmd_str(&c, alt);
+    ctns_cmd_fmt(&c, "%lld", (long long) ttl_ms);
+    ctns_cmd_str(&c, member);
+    ctns_cmd_str(&c, CTNS_GROUP);
+
+    return ctns_store_int(st, &c);
 }
 
 

@@ -73,10 +73,13 @@ int ctns_store_touch(ctns_store_t *st, int shard, const char **ids, int n,
 
 /*
  * Locks: token is this job's, alt a token that may be taken over (the
- * retry token of this very event).  1 taken, 0 held by another, -1 error.
+ * retry token of this very event); member queues a stream entry in the
+ * wait set (see ctns_store.c), "" for a scheduled retry.  1 taken, 0 held
+ * by another or an older entry of the resource waits, -1 error.
  */
-int ctns_store_lock(ctns_store_t *st, const char *key, const char *token,
-    const char *alt, int64_t ttl_ms);
+int ctns_store_lock(ctns_store_t *st, int shard, const char *key,
+    const char *wait, const char *member, const char *token, const char *alt,
+    int64_t ttl_ms);
 int ctns_store_lock_refresh(ctns_store_t *st, const char *key,
     const char *token, const char *to, int64_t ttl_ms);
 int ctns_store_unlock(ctns_store_t *st, const char *key, const char *token);
