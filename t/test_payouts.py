@@ -94,8 +94,7 @@ def test_paid_webhook_becomes_the_deposit(redis, netsuite, workers, edge,
     assert len(calls) == 1
     assert calls[0]["query"]["expand[]"] == ["data.source"]
     # the entry is acknowledged: nothing pending in the group
-    assert redis.xpending("ctns:{settlements}:events",
-                          "ctns-payouts")["pending"] == 0
+    assert pending(redis) == 0
 
 
 def test_redelivery_posts_nothing(redis, netsuite, workers, edge,
@@ -162,26 +161,53 @@ def test_failed_payout_reverses_the_deposit(redis, netsuite, workers, edge,
     assert len(netsuite.records(type="journalEntry")) == 1
 
 
-def test_canceled_waiting_payout_drops_its_exceptions(redis, netsuite,
-                                                      workers, edge,
-                                                      stripe_sim, conf):
+def pending(redis):
+    return redis.xpending("ctns:{settlements}:events",
+                          "ctns-payouts")["pending"]
+
+
+def test_waiting_payout_posts_when_its_lines_link(redis, netsuite, workers,
+                                                  edge, stripe_sim, conf):
     seed_netsuite(netsuite)
     stripe_index(redis, refund=False)           # the refund links nothing
     assert webhook(edge, stripe_seed()["payout_paid_event"])[0] == 202
     r = payouts_once(workers, conf)
     assert r.returncode == 3, r.stdout + r.stderr
     assert redis.hget(LEDGER + EUR_PO, "state") == "waiting"
+    assert pending(redis) == 1                  # not acknowledged: retried
+
+    stripe_index(redis)                         # the refund is posted now
+    r = payouts_once(workers, conf)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert round(float(deposit(netsuite, STRIPE_EUR)["total"]), 2) == 38.77
+    assert pending(redis) == 0
+    assert redis.hgetall("ctns:settle:summary") == {
+        "exceptions": "0", "payouts_waiting": "0"}
+
+
+def test_canceled_waiting_payout_drops_its_exceptions(redis, netsuite,
+                                                      workers, edge,
+                                                      stripe_sim, conf):
+    seed_netsuite(netsuite)
+    stripe_index(redis, refund=False)
+    assert webhook(edge, stripe_seed()["payout_paid_event"])[0] == 202
+    r = payouts_once(workers, conf)
+    assert r.returncode == 3, r.stdout + r.stderr
     assert redis.hgetall("ctns:settle:summary") == {
         "exceptions": "1", "payouts_waiting": "1"}
 
     assert webhook(edge, event("payout.canceled", EUR_PO, "evt_c2",
                                status="canceled"))[0] == 202
     r = payouts_once(workers, conf)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "canceled, nothing in NetSuite" in r.stdout
+    assert "canceled, nothing in NetSuite" in r.stdout, r.stdout + r.stderr
     assert redis.hget(LEDGER + EUR_PO, "state") == "canceled"
     assert redis.hgetall("ctns:settle:summary") == {
         "exceptions": "0", "payouts_waiting": "0"}
+
+    # the payout.paid still pending is settled by the ledger now
+    r = payouts_once(workers, conf)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert pending(redis) == 0
     assert deposit_puts(netsuite) == []
     assert not netsuite.records(type="journalEntry")
 
@@ -221,8 +247,7 @@ def test_stripe_errors_leave_the_event_pending(redis, netsuite, workers,
     r = payouts_once(workers, conf)
     assert r.returncode == 1
     assert "answered 404: No such payout" in r.stderr
-    assert redis.xpending("ctns:{settlements}:events",
-                          "ctns-payouts")["pending"] == 1
+    assert pending(redis) == 1
 
     # a wrong API key: refused at once, and the key is never printed
     bad = copy.deepcopy(conf)

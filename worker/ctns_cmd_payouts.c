@@ -14,12 +14,14 @@
  *   payout.canceled  waiting payout is dropped (ctns_settle_cancel)
  *   anything else    acknowledged and ignored
  *
- * An event is acknowledged once it was handled (posted, waiting, already
- * done, reversed); one that failed (Stripe, NetSuite or Redis unreachable,
- * a payout that does not add up) stays pending and is tried again after
- * CTNS_PAYOUTS_RETRY_S, or by the next run.  Entries a dead consumer left
- * pending for a minute are claimed.  --once handles what is queued and
- * exits: 0 all handled, 3 some payout waits, 1 some event failed.
+ * An event is acknowledged once it was handled (posted, already done,
+ * reversed, dropped).  One that failed (Stripe, NetSuite or Redis
+ * unreachable, a payout that does not add up) or whose payout waits for
+ * unmatched lines stays pending: the running consumer claims pending
+ * entries idle for a minute (its own, or a dead consumer's) and handles
+ * them again; --once handles every pending entry of its consumer, then the
+ * new ones, and exits 0 all handled, 3 some payout waits, 1 some event
+ * failed.
  */
 
 
@@ -37,7 +39,7 @@
 #define CTNS_PAYOUTS_COUNT     "10"
 #define CTNS_PAYOUTS_BLOCK_MS  "1000"
 #define CTNS_PAYOUTS_CLAIM_MS  "60000"
-#define CTNS_PAYOUTS_RETRY_S   5
+#define CTNS_PAYOUTS_RETRY_S   5         /* after a Redis failure */
 
 
 typedef struct {
@@ -341,14 +343,54 @@ ctns_payouts_ack(ctns_payouts_t *pc, const char *entry)
 }
 
 
-/* entries ">" new, "0" this consumer's pending ones: how many, or -1 */
+/* handles entries ([id, [field, value, ...]] ...): how many were acked */
 static int
-ctns_payouts_read(ctns_payouts_t *pc, const char *from, int block)
+ctns_payouts_entries(ctns_payouts_t *pc, const redisReply *entries)
 {
-    int           n, rc;
-    size_t        i;
-    const char   *argv[11], *type, *payload;
-    redisReply   *r, *entries, *e;
+    int                rc, n;
+    size_t             i;
+    const char        *type, *payload;
+    const redisReply  *e;
+
+    n = 0;
+
+    for (i = 0; i < entries->elements && !ctns_payouts_stop; i++) {
+        e = entries->element[i];
+        type = ctns_payouts_field(e->element[1], "type");
+        payload = ctns_payouts_field(e->element[1], "payload");
+
+        /* an entry trimmed away while pending: nothing left to do */
+        rc = (type && payload) ? ctns_payouts_event(pc, type, payload) : 0;
+
+        if (rc < 0) {
+            pc->failed++;
+            continue;
+        }
+
+        /* a waiting payout stays pending: tried again later */
+        if (rc > 0) {
+            pc->waiting++;
+            continue;
+        }
+
+        ctns_payouts_ack(pc, e->element[0]->str);
+        n++;
+    }
+
+    return n;
+}
+
+
+/*
+ * from ">": new entries; an id ("0" first): this consumer's pending entries
+ * after it, and from becomes the last one read.  How many, or -1.
+ */
+static int
+ctns_payouts_read(ctns_payouts_t *pc, char *from, size_t len, int block)
+{
+    int           n;
+    const char   *argv[11];
+    redisReply   *r, *entries;
 
     argv[0] = "XREADGROUP";
     argv[1] = "GROUP";
@@ -373,30 +415,17 @@ ctns_payouts_read(ctns_payouts_t *pc, const char *from, int block)
         return -1;
     }
 
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-        freeReplyObject(r);
-        return 0;
-    }
+    n = (r->type == REDIS_REPLY_ARRAY && r->elements)
+        ? (int) r->element[0]->element[1]->elements : 0;
 
-    entries = r->element[0]->element[1];
-    n = 0;
+    if (n) {
+        entries = r->element[0]->element[1];
+        ctns_payouts_entries(pc, entries);
 
-    for (i = 0; i < entries->elements; i++) {
-        e = entries->element[i];
-        type = ctns_payouts_field(e->element[1], "type");
-        payload = ctns_payouts_field(e->element[1], "payload");
-
-        /* an entry trimmed away while pending: nothing left to do */
-        rc = (type && payload) ? ctns_payouts_event(pc, type, payload) : 0;
-
-        if (rc < 0) {
-            pc->failed++;
-            continue;
+        if (from[0] != '>') {
+            snprintf(from, len, "%s",
+                     entries->element[n - 1]->element[0]->str);
         }
-
-        pc->waiting += rc;
-        ctns_payouts_ack(pc, e->element[0]->str);
-        n++;
     }
 
     freeReplyObject(r);
@@ -405,11 +434,16 @@ ctns_payouts_read(ctns_payouts_t *pc, const char *from, int block)
 }
 
 
-/* entries a consumer that died left pending: this one takes them over */
-static void
+/*
+ * Pending entries idle for CTNS_PAYOUTS_CLAIM_MS, this consumer's (failed
+ * or waiting) or a dead one's: claimed, which restarts their idle time,
+ * and handled again.
+ */
+static int
 ctns_payouts_claim(ctns_payouts_t *pc)
 {
-    const char  *argv[9];
+    const char  *argv[8];
+    redisReply  *r;
 
     argv[0] = "XAUTOCLAIM";
     argv[1] = pc->stream;
@@ -419,27 +453,56 @@ ctns_payouts_claim(ctns_payouts_t *pc)
     argv[5] = "0-0";
     argv[6] = "COUNT";
     argv[7] = "100";
-    argv[8] = "JUSTID";
 
-    freeReplyObject(ctns_batch_redis(pc->b, 9, argv));
-}
-
-
-/* what fails stays pending for the next pass; new entries still go on */
-static int
-ctns_payouts_pass(ctns_payouts_t *pc, int block)
-{
-    int  n;
-
-    ctns_payouts_claim(pc);
-
-    if (ctns_payouts_read(pc, "0", 0) < 0) {
+    r = ctns_batch_redis(pc->b, 8, argv);
+    if (r == NULL) {
+        fprintf(stderr, "payouts: %s\n", pc->b->error);
         return -1;
     }
 
+    if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2
+        && r->element[1]->type == REDIS_REPLY_ARRAY)
+    {
+        ctns_payouts_entries(pc, r->element[1]);
+    }
+
+    freeReplyObject(r);
+
+    return 0;
+}
+
+
+/*
+ * --once: every pending entry of this consumer, then the new ones until
+ * none is left.  Running: the pending entries idle long enough, then one
+ * blocking read of new ones.
+ */
+static int
+ctns_payouts_pass(ctns_payouts_t *pc, int once)
+{
+    int   n;
+    char  from[64];
+
+    if (!once) {
+        n = ctns_payouts_claim(pc);
+
+    } else {
+        snprintf(from, sizeof(from), "0");
+
+        do {
+            n = ctns_payouts_read(pc, from, sizeof(from), 0);
+        } while (n > 0 && !ctns_payouts_stop);
+    }
+
+    if (n < 0) {
+        return -1;
+    }
+
+    snprintf(from, sizeof(from), ">");
+
     do {
-        n = ctns_payouts_read(pc, ">", block);
-    } while (n > 0 && !block && !ctns_payouts_stop);
+        n = ctns_payouts_read(pc, from, sizeof(from), !once);
+    } while (n > 0 && once && !ctns_payouts_stop);
 
     return n < 0 ? -1 : 0;
 }
@@ -448,7 +511,7 @@ ctns_payouts_pass(ctns_payouts_t *pc, int block)
 int
 ctns_cmd_payouts(ctns_batch_t *b, const ctns_batch_opts_t *o)
 {
-    int             rc, failed, s;
+    int             rc, s;
     ctns_payouts_t  pc;
 
     if (o->nargs || o->format) {
@@ -470,26 +533,19 @@ ctns_cmd_payouts(ctns_batch_t *b, const ctns_batch_opts_t *o)
     rc = 0;
 
     while (!ctns_payouts_stop) {
-        failed = pc.failed;
-
-        if (ctns_payouts_pass(&pc, !o->once) != 0) {
-            rc = 1;
-        }
-
+        rc = ctns_payouts_pass(&pc, o->once);
         fflush(stdout);
 
         if (o->once) {
             break;
         }
 
-        /* Redis, Stripe or NetSuite failed: not in a tight loop */
-        for (s = 0; (rc || pc.failed > failed) && s < CTNS_PAYOUTS_RETRY_S
-                    && !ctns_payouts_stop; s++)
+        /* Redis failed: not in a tight loop */
+        for (s = 0; rc && s < CTNS_PAYOUTS_RETRY_S && !ctns_payouts_stop;
+             s++)
         {
             sleep(1);
         }
-
-        rc = 0;
     }
 
     ctns_payouts_close(&pc);
