@@ -229,6 +229,29 @@ ctns_map_apply_derive(const json_t *read, const json_t *arg, char *err,
  * order is not posted yet the worker retries (a 404 of a record the plan
  * refers to) instead of NetSuite refusing a reference to nothing.
  */
+static int
+ctns_map_fully_billed(const json_t *so)
+{
+    size_t   i;
+    json_t  *line;
+
+    json_array_foreach(ctns_map_path(so, "item.items"), i, line) {
+        if (json_number_value(json_object_get(line, "quantityBilled"))
+            < json_number_value(json_object_get(line, "quantity")))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * A deposit taken before invoicing whose order events were posted first:
+ * the sales order is billed already and takes no deposit, so the deposit
+ * stays unlinked, a customer credit to apply to the invoices.
+ */
 static json_t *
 ctns_map_after_order_derive(const json_t *read, const json_t *arg, char *err,
     size_t errlen)
@@ -237,10 +260,17 @@ ctns_map_after_order_derive(const json_t *read, const json_t *arg, char *err,
 
     out = json_deep_copy(arg);
 
-    if (json_object_get(out, "salesOrder") && ctns_map_str(read, "id")) {
-        json_object_set_new(out, "salesOrder",
-                            json_pack("{s:s}", "id", ctns_map_str(read, "id")));
+    if (json_object_get(out, "salesOrder") == NULL) {
+        return out;
     }
+
+    if (ctns_map_fully_billed(read) || ctns_map_str(read, "id") == NULL) {
+        json_object_del(out, "salesOrder");
+        return out;
+    }
+
+    json_object_set_new(out, "salesOrder",
+                        json_pack("{s:s}", "id", ctns_map_str(read, "id")));
 
     return out;
 }
