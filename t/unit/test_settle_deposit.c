@@ -1,7 +1,8 @@
 /*
  * Linking settlement lines to PSP index entries and building the NetSuite
  * deposit of a payout: the worked examples of settlements.md 5.3, the
- * unmatched policies, and refusals.
+ * unmatched policies, and refusals; the journal entry that reverses the
+ * deposit of a failed payout, and a PSP's "api" configuration.
  */
 
 #include <jansson.h>
@@ -20,7 +21,9 @@ static const char  *conf_json =
     " \"stripe\": {\"fees\": 610, \"chargebacks\": \"611\","
     "  \"adjustments\": \"612\", \"clearing\": \"613\","
     "  \"banks\": {\"EUR\": {\"account\": \"14\", \"subsidiary\": \"3\","
-    "   \"currency\": \"4\"}}}}}}";
+    "   \"currency\": \"4\"}},"
+    "  \"api\": {\"key\": \"env:STRIPE_API_KEY\","
+    "           \"url\": \"http://127.0.0.1:9/base//\"}}}}}";
 
 
 static const char *
@@ -295,6 +298,89 @@ test_conf(void)
 }
 
 
+static void
+test_reversal(const ctns_batch_conf_t *conf)
+{
+    char                      err[256], *s;
+    json_t                   *je;
+    const ctns_settle_psp_t  *psp;
+
+    psp = ctns_batch_conf_psp(conf, "stripe");
+
+    je = ctns_settle_reversal(psp, "po_1TestEURPayout0000000001", "EUR",
+                              "38.77", "2026-07-04", "failed", err,
+                              sizeof(err));
+    CHECK(je != NULL);
+    if (je == NULL) {
+        return;
+    }
+
+    s = ctns_money_dumps(je, JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK_STR(s, "{\"currency\":{\"id\":\"4\"},"
+              "\"externalId\":\"ct-payout-rev-stripe-"
+              "po_1TestEURPayout0000000001\","
+              "\"line\":{\"items\":["
+              "{\"account\":{\"id\":\"612\"},\"debit\":38.77,"
+              "\"memo\":\"failed\"},"
+              "{\"account\":{\"id\":\"14\"},\"credit\":38.77,"
+              "\"memo\":\"failed\"}]},"
+              "\"memo\":\"failed\",\"subsidiary\":{\"id\":\"3\"},"
+              "\"tranDate\":\"2026-07-04\"}");
+    free(s);
+    json_decref(je);
+
+    /* zero-decimal currencies keep their precision */
+    je = ctns_settle_reversal(psp, "po_x", "EUR", "1200", "2026-07-04", "m",
+                              err, sizeof(err));
+    s = ctns_money_dumps(je, JSON_COMPACT);
+    CHECK(s != NULL && strstr(s, "\"debit\":1200") != NULL);
+    free(s);
+    json_decref(je);
+
+    CHECK(ctns_settle_reversal(psp, "po_x", "USD", "1.00", "2026-07-04",
+                               "m", err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "settlements.psp.stripe.banks has no USD") != NULL);
+
+    CHECK(ctns_settle_reversal(psp, "po_x", "EUR", "-1.00", "2026-07-04",
+                               "m", err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "is no positive decimal") != NULL);
+    CHECK(ctns_settle_reversal(psp, "po_x", "EUR", "0.00", "2026-07-04",
+                               "m", err, sizeof(err)) == NULL);
+}
+
+
+static void
+test_api_conf(const ctns_batch_conf_t *conf)
+{
+    json_t              *root;
+    ctns_conf_errors_t   errs;
+
+    CHECK_STR(ctns_batch_conf_psp(conf, "stripe")->api_key,
+              "env:STRIPE_API_KEY");
+    CHECK_STR(ctns_batch_conf_psp(conf, "stripe")->api_url,
+              "http://127.0.0.1:9/base");
+    CHECK_STR(ctns_batch_conf_psp(conf, "adyen")->api_key, "");
+    CHECK_STR(ctns_batch_conf_psp(conf, "adyen")->api_url,
+              "https://api.stripe.com");
+
+    root = json_loads("{\"settlements\": {\"psp\": {\"stripe\": {"
+                      " \"fees\": 1, \"chargebacks\": 2, \"adjustments\": 3,"
+                      " \"clearing\": 4, \"banks\": {\"EUR\": {\"account\": 5,"
+                      " \"subsidiary\": 6, \"currency\": 7}},"
+                      " \"api\": {\"key\": \"sk_live_inline\","
+                      "  \"url\": \"ftp://x\", \"version\": 1}}}}}", 0,
+                      NULL);
+    memset(&errs, 0, sizeof(errs));
+    CHECK_INT(ctns_batch_conf_check(root, &errs), -1);
+    CHECK(has_path(&errs, "settlements.psp.stripe.api.key"));
+    CHECK(has_path(&errs, "settlements.psp.stripe.api.url"));
+    CHECK(has_path(&errs, "settlements.psp.stripe.api.version"));
+    CHECK_INT(errs.n, 3);
+    ctns_conf_errors_free(&errs);
+    json_decref(root);
+}
+
+
 int
 main(void)
 {
@@ -331,6 +417,8 @@ main(void)
     test_refusals(&s.payouts[0], conf);
     test_stripe_deposit(conf);
     test_conf();
+    test_reversal(conf);
+    test_api_conf(conf);
 
     ctns_settlement_free(&s);
     ctns_batch_conf_free(conf);
