@@ -511,8 +511,9 @@
             : el("p", {class: "muted", text: "No delivery in the last hour."});
     }
 
-    function renderHealth(summary, dlq, history) {
+    function renderHealth(summary, dlq, history, retrying) {
         var minutes = history.minutes;
+        var throttled = retrying.by_http["429"] || 0;
         var last = minuteTotals(minutes[minutes.length - 2] || minutes[0]);
         var hour = minutes.map(minuteTotals).reduce(function (a, t) {
             return {ok: a.ok + t.ok, bad: a.bad + t.bad};
@@ -527,8 +528,11 @@
                  dlq.retrying > 0),
             tile("dead letters", summary.dlq.length, "need a person",
                  summary.dlq.length > 0),
-            tile("NetSuite 429s", "n/a", "the worker does not publish "
-                 + "NetSuite answers yet"));
+            tile("throttled by NetSuite (429)", throttled,
+                 "of the retrying events, by NetSuite's last answer"
+                 + (retrying.sampled < retrying.length
+                    ? " (first " + retrying.sampled + ")" : ""),
+                 throttled > 0));
 
         $("health-time").textContent = when(summary.time);
         fill($("health-tiles"), tiles);
@@ -550,7 +554,8 @@
     }
 
     function loadHealth() {
-        return Promise.all([api(""), api("dlq"), api("history")])
+        return Promise.all([api(""), api("dlq"), api("history"),
+                            api("retrying")])
             .then(function (r) {
                 var bad = r.filter(function (x) {
                     return x.status !== 200;
@@ -561,7 +566,7 @@
                     return;
                 }
                 notice("");
-                renderHealth(r[0].body, r[1].body, r[2].body);
+                renderHealth(r[0].body, r[1].body, r[2].body, r[3].body);
             });
     }
 

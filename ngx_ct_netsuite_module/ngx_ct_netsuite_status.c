@@ -12,6 +12,7 @@
  *   GET <loc>/events/<messageId>         event status and its stream entry
  *   GET <loc>/psp/<reference>            the PSP reference index
  *   GET <loc>/dlq                        newest dead letters, retry count
+ *   GET <loc>/retrying                   retrying events by NetSuite answer
  *   GET <loc>/history                    deliveries per minute, last hour
  *   GET <loc>/reconcile                  summary of the last reconciliation
  *   POST <loc>/dlq/<entryId>/replay      ngx_ct_netsuite_replay.c
@@ -51,6 +52,7 @@
 
 #define NGX_CT_NETSUITE_AUDIT_COUNT   "200"
 #define NGX_CT_NETSUITE_DLQ_COUNT     "100"
+#define NGX_CT_NETSUITE_RETRY_SAMPLE  "199"       /* ZRANGE 0 199: 200 */
 #define NGX_CT_NETSUITE_NUMBER_MAX    128
 #define NGX_CT_NETSUITE_UUID_LEN      36
 
@@ -1295,6 +1297,157 @@ ngx_ct_netsuite_status_dlq(ngx_http_request_t *r)
 }
 
 
+/* --- retrying events by NetSuite's last answer --------------------------- */
+
+static ngx_int_t
+ngx_ct_netsuite_status_retrying_done(ngx_http_request_t *r,
+    redisReply **replies, ngx_uint_t n, void *data)
+{
+    int64_t  *length = data;
+
+    char         key[NGX_INT64_LEN + 1];
+    json_t      *view, *by, *err, *http;
+    ngx_uint_t   i;
+    json_int_t   count;
+
+    view = json_object();
+    by = json_object();
+
+    for (i = 0; i < n; i++) {
+        if (replies[i] == NULL) {
+            json_decref(view);
+            json_decref(by);
+            return ngx_ct_netsuite_status_unavailable(r);
+        }
+
+        /* an event without a status yet, or with an error of no status */
+        err = ngx_ct_netsuite_json_embedded(replies[i]);
+        http = json_object_get(err, "http");
+
+        ngx_sprintf((u_char *) key, "%L%Z",
+                    json_is_integer(http) ? json_integer_value(http) : 0);
+        json_decref(err);
+
+        count = json_integer_value(json_object_get(by, key));
+        json_object_set_new(by, key, json_integer(count + 1));
+    }
+
+    json_object_set_new(view, "length", json_integer(*length));
+    json_object_set_new(view, "sampled", json_integer(n));
+    json_object_set_new(view, "by_http", by);
+
+    return ngx_ct_netsuite_status_send(r, view, -1);
+}
+
+
+/*
+ * The retry schedule holds the event of each member (its "fields"); the
+ * event's status hash holds NetSuite's last answer.  The first round trip
+ * reads the schedule, the second the answers of the first events in it.
+ */
+
+static ngx_int_t
+ngx_ct_netsuite_status_schedule_done(ngx_http_request_t *r,
+    redisReply **replies, ngx_uint_t n, void *data)
+{
+    int64_t                     *length;
+    json_t                      *member, *id;
+    ngx_int_t                    rc;
+    ngx_uint_t                   i, k;
+    redisReply                  *members;
+    ngx_ct_netsuite_cmd_t       *cmds;
+    ngx_ct_netsuite_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
+
+    if (replies[0] == NULL || replies[1] == NULL) {
+        return ngx_ct_netsuite_status_unavailable(r);
+    }
+
+    length = ngx_palloc(r->pool, sizeof(int64_t));
+    if (length == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *length = ngx_max(ngx_ct_netsuite_reply_int(replies[0]), 0);
+    members = replies[1];
+
+    if (members->type != REDIS_REPLY_ARRAY || members->elements == 0) {
+        return ngx_ct_netsuite_status_retrying_done(r, NULL, 0, length);
+    }
+
+    cmds = ngx_pcalloc(r->pool,
+                       members->elements * sizeof(ngx_ct_netsuite_cmd_t));
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    k = 0;
+
+    for (i = 0; i < members->elements; i++) {
+        if (members->element[i]->type != REDIS_REPLY_STRING) {
+            continue;
+        }
+
+        member = json_loadb(members->element[i]->str,
+                            members->element[i]->len, 0, NULL);
+        id = json_object_get(json_object_get(member, "fields"), "id");
+
+        if (!json_is_string(id)) {
+            /* not written by the worker: nothing to look up */
+            json_decref(member);
+            continue;
+        }
+
+        ngx_ct_netsuite_cmd_arg(&cmds[k], "HGET");
+
+        rc = ngx_ct_netsuite_cmd_fmt(r->pool, &cmds[k], "%V:status:event:%s",
+                                     &lcf->stream->prefix,
+                                     json_string_value(id));
+        json_decref(member);
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_ct_netsuite_cmd_arg(&cmds[k++], "last_error");
+    }
+
+    if (k == 0) {
+        return ngx_ct_netsuite_status_retrying_done(r, NULL, 0, length);
+    }
+
+    return ngx_ct_netsuite_status_run(r, cmds, k,
+                                      ngx_ct_netsuite_status_retrying_done,
+                                      length);
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_retrying(ngx_http_request_t *r)
+{
+    ngx_ct_netsuite_cmd_t  *cmds;
+
+    cmds = ngx_pcalloc(r->pool, 2 * sizeof(ngx_ct_netsuite_cmd_t));
+
+    if (cmds == NULL
+        || ngx_ct_netsuite_status_key(r, &cmds[0], "ZCARD", "retry")
+           != NGX_OK
+        || ngx_ct_netsuite_status_key(r, &cmds[1], "ZRANGE", "retry")
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_ct_netsuite_cmd_arg(&cmds[1], "0");
+    ngx_ct_netsuite_cmd_arg(&cmds[1], NGX_CT_NETSUITE_RETRY_SAMPLE);
+
+    return ngx_ct_netsuite_status_run(r, cmds, 2,
+                                      ngx_ct_netsuite_status_schedule_done,
+                                      NULL);
+}
+
+
 /* --- deliveries per minute ------------------------------------------------ */
 
 static json_t *
@@ -1415,6 +1568,10 @@ ngx_ct_netsuite_status_route(ngx_http_request_t *r, ngx_str_t *path)
 
     if (path->len == 7 && ngx_strncmp(path->data, "history", 7) == 0) {
         return ngx_ct_netsuite_status_history(r);
+    }
+
+    if (path->len == 8 && ngx_strncmp(path->data, "retrying", 8) == 0) {
+        return ngx_ct_netsuite_status_retrying(r);
     }
 
     v = ngx_pcalloc(r->pool, sizeof(ngx_ct_netsuite_view_t));

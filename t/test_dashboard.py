@@ -139,7 +139,8 @@ def test_dashboard_end_to_end(nginx_factory, redis_server, redis, netsuite,
     page.wait("document.querySelector('#chart svg')", what="chart")
     ready(page)
     tiles = text(page, "#health-tiles")
-    assert "dead letters" in tiles and "retrying" in tiles
+    assert "1\ndead letters" in tiles and "0\nretrying" in tiles
+    assert "0\nthrottled by NetSuite (429)" in tiles
     assert "2\naccepted last hour" in tiles
     bars = page.eval("document.querySelectorAll('#chart svg g').length")
     assert bars == 60
@@ -252,3 +253,45 @@ def test_cross_site_form_cannot_replay(nginx_factory, redis_server, redis,
     assert "X-CTNS-Request" in body["error"]
     assert not redis.exists("ctns:control")
     assert len(dlq(redis)) == 1
+
+
+def test_health_shows_netsuite_throttling(nginx_factory, redis_server, redis,
+                                          netsuite, workers, browser):
+    """NetSuite answers 429 for one order: it retries, and the health view
+    counts it as throttled; once NetSuite lets it through it is synced."""
+    n = dashboard_nginx(nginx_factory, redis_server)
+    msg = order("DASH-THROTTLED")
+    oid = msg["resource"]["id"]
+    netsuite.add_faults([{
+        "id": "throttle", "phase": "on_receive",
+        "match": {"method": "PUT", "external_id": "ct-order-" + oid},
+        "action": {"type": "status", "status": 429}, "times": 0}])
+    assert deliver(n.port, msg)[0] == 202
+    w = workers.start(workers.config(retry={"base_ms": 200, "cap_ms": 500,
+                                            "max_attempts": 1000}))
+    wait_until(lambda: status(redis, "order", oid).get("state")
+               == "retrying", timeout=30, interval=0.1, what="retrying")
+
+    page = browser.page()
+    page.goto("http://127.0.0.1:%d/ops/#/health" % n.port)
+    page.wait("document.getElementById('health-tiles').innerText"
+              ".indexOf('1\\nthrottled by NetSuite') >= 0",
+              what="one throttled event")
+    assert "1\nretrying" in text(page, "#health-tiles")
+    fits(page)
+    page.screenshot(os.path.join(SHOTS, "dashboard-health-throttled.png"))
+
+    # the order's page says what is going on, in plain words
+    page.goto("http://127.0.0.1:%d/ops/#/order/%s" % (n.port, oid))
+    page.wait("document.querySelector('#order .error')", what="last error")
+    assert "NetSuite was busy" in text(page, "#order .error")
+
+    netsuite.clear_faults()
+    wait_until(lambda: status(redis, "order", oid).get("state") == "synced",
+               timeout=30, interval=0.1, what="synced after the storm")
+    page.goto("http://127.0.0.1:%d/ops/#/health" % n.port)
+    page.wait("document.getElementById('health-tiles').innerText"
+              ".indexOf('0\\nthrottled by NetSuite') >= 0",
+              what="nothing throttled")
+    assert page.errors(allow_status=(404,)) == []
+    w.stop()

@@ -216,6 +216,32 @@ def test_dlq_view(nginx_factory, redis_server, redis):
     assert "payload" not in e
 
 
+def test_retrying_view(nginx_factory, redis_server, redis):
+    """Events waiting for another attempt, by NetSuite's last answer."""
+    n = start(nginx_factory, redis_server)
+    st, _, empty = get(n.port, "/ct/status/retrying")
+    assert st == 200 and empty == {"length": 0, "sampled": 0, "by_http": {}}
+
+    answers = [429, 429, 503, None, 429]
+    for i, http in enumerate(answers):
+        mid = str(uuid.uuid4())
+        member = {"shard": 1, "entry": "%d-0" % i, "attempts": 2,
+                  "first_fail": 1, "fields": {"id": mid,
+                                              "resource": "order/x"}}
+        redis.zadd("ctns:retry", {json.dumps(member): 1000 + i})
+        if http is not None:
+            redis.hset("ctns:status:event:" + mid, mapping={
+                "state": "retrying", "last_error": json.dumps(
+                    {"http": http, "code": "CONCURRENCY_LIMIT_EXCEEDED"})})
+    # a member the worker would not write is counted, not looked up
+    redis.zadd("ctns:retry", {"not json": 2000})
+
+    st, _, view = get(n.port, "/ct/status/retrying")
+    assert st == 200 and view["length"] == 6
+    assert view["sampled"] == 5
+    assert view["by_http"] == {"429": 3, "503": 1, "0": 1}
+
+
 def test_psp_and_reconcile_views(nginx_factory, redis_server, redis):
     n = start(nginx_factory, redis_server)
     oid = str(uuid.uuid4())

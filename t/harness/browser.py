@@ -83,14 +83,19 @@ class Page:
 
     def wait(self, expression, timeout=15, what=None):
         """Polls until the expression is truthy in JavaScript (an element
-        found, a non-empty text)."""
+        found, a non-empty text).  An expression that throws (the page is
+        still loading) counts as not yet."""
         deadline = time.monotonic() + timeout
+        last = None
         while True:
-            if self.eval("!!(%s)" % expression):
-                return
+            try:
+                if self.eval("!!(%s)" % expression):
+                    return
+            except RuntimeError as e:
+                last = e
             if time.monotonic() > deadline:
-                raise AssertionError("timed out waiting for %s"
-                                     % (what or expression))
+                raise AssertionError("timed out waiting for %s (%s)"
+                                     % (what or expression, last))
             time.sleep(0.1)
 
     def goto(self, url):
