@@ -137,13 +137,76 @@ ngx_ct_netsuite_eventgrid_add_header(ngx_http_request_t *r, const char *key,
  * here; anything else falls through to the POST-only answer, 405.
  */
 
+/*
+ * The secret rides in the URL, and nginx writes the request line into
+ * error.log lines of the request (and $request into access logs): copy it
+ * out of the query and overwrite it there with '*' before anything can log
+ * it.  Every occurrence is counted: a second one is refused later, as a
+ * header sent twice is.
+ */
+
+static ngx_int_t
+ngx_ct_netsuite_eventgrid_take_secret(ngx_http_request_t *r,
+    ngx_ct_netsuite_eventgrid_conf_t *ec, ngx_ct_netsuite_ctx_t *ctx)
+{
+    u_char  *p, *end, *name, *value, *dst;
+
+    p = r->args.data;
+    end = p + r->args.len;
+
+    while (p < end) {
+        name = p;
+
+        while (p < end && *p != '&') {
+            p++;
+        }
+
+        value = ngx_strlchr(name, p, '=');
+
+        if (value != NULL && (size_t) (value - name) == ec->query.len
+            && ngx_strncmp(name, ec->query.data, ec->query.len) == 0)
+        {
+            value++;
+
+            if (ctx->url_secrets++ == 0) {
+                ctx->url_secret.data = ngx_pnalloc(r->pool, p - value);
+                if (ctx->url_secret.data == NULL) {
+                    return NGX_ERROR;
+                }
+
+                /* Event Grid sends the endpoint URL as configured */
+                dst = ctx->url_secret.data;
+                ngx_unescape_uri(&dst, &value, p - value, 0);
+                ctx->url_secret.len = dst - ctx->url_secret.data;
+            }
+
+            ngx_memset(name + ec->query.len + 1, '*',
+                       p - (name + ec->query.len + 1));
+        }
+
+        p++;
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_ct_netsuite_eventgrid_preflight(ngx_http_request_t *r, void *conf)
 {
     ngx_ct_netsuite_eventgrid_conf_t  *ec = conf;
 
-    ngx_int_t  rc;
-    ngx_str_t  origin, rate, allow;
+    ngx_int_t               rc;
+    ngx_str_t               origin, rate, allow;
+    ngx_ct_netsuite_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_ct_netsuite_module);
+
+    if (ec->header.len == 0
+        && ngx_ct_netsuite_eventgrid_take_secret(r, ec, ctx) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (r->method != NGX_HTTP_OPTIONS
         || ngx_ct_netsuite_header(r, "WebHook-Request-Origin", &origin)
@@ -181,9 +244,8 @@ static ngx_int_t
 ngx_ct_netsuite_eventgrid_secret(ngx_http_request_t *r,
     ngx_ct_netsuite_eventgrid_conf_t *ec, ngx_ct_netsuite_ctx_t *ctx)
 {
-    u_char       *dst, *src;
     ngx_int_t     ok;
-    ngx_str_t     v, presented, *s;
+    ngx_str_t     presented, *s;
     ngx_uint_t    i;
     ngx_array_t  *secrets;
 
@@ -197,22 +259,13 @@ ngx_ct_netsuite_eventgrid_secret(ngx_http_request_t *r,
         }
 
     } else {
-        if (ngx_http_arg(r, ec->query.data, ec->query.len, &v) != NGX_OK) {
+        if (ctx->url_secrets != 1) {
             ngx_str_set(&ctx->reason, "Event Grid secret query parameter "
-                                      "missing");
+                                      "missing or sent twice");
             return NGX_DECLINED;
         }
 
-        /* Event Grid sends the endpoint URL as configured: %-encoded */
-        presented.data = ngx_pnalloc(r->pool, v.len);
-        if (presented.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        dst = presented.data;
-        src = v.data;
-        ngx_unescape_uri(&dst, &src, v.len, 0);
-        presented.len = dst - presented.data;
+        presented = ctx->url_secret;
     }
 
     secrets = ngx_ct_netsuite_secrets_get(r, &ec->secrets);

@@ -305,6 +305,13 @@ ngx_ct_netsuite_sns_headers(ngx_http_request_t *r, ngx_ct_netsuite_ctx_t *ctx,
 {
     ngx_str_t  v;
 
+    if (ngx_ct_netsuite_header(r, "x-amz-sns-message-type", &v) == NGX_ERROR
+        || ngx_ct_netsuite_header(r, "x-amz-sns-topic-arn", &v) == NGX_ERROR)
+    {
+        ngx_str_set(&ctx->reason, "an x-amz-sns-* header is sent twice");
+        return NGX_DECLINED;
+    }
+
     if (ngx_ct_netsuite_header(r, "x-amz-sns-message-type", &v)
         != NGX_DECLINED
         && (v.len != ngx_strlen(m->type_name)

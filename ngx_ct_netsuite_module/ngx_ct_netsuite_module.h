@@ -81,6 +81,9 @@ typedef struct {
     ngx_str_t                   reason;      /* precise, for error.log */
     ngx_str_t                   wanted;      /* key URL for ctns:keys:wanted */
     ngx_str_t                   response;    /* a scheme's own answer */
+    ngx_str_t                   url_secret;  /* taken out of the query
+                                                before anything logs it */
+    ngx_uint_t                  url_secrets; /* how many were sent */
 } ngx_ct_netsuite_ctx_t;
 
 

@@ -3,8 +3,12 @@
 import os
 import sys
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+
+pytest.register_assert_rewrite("harness")
 
 pytest_plugins = sorted(
     "harness." + f[:-3]

@@ -424,10 +424,6 @@ def test_sns_cert_url_ssrf_never_fetched(edge, redis, redis_server,
                            order_created())[0] == 202
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ngx_ct_netsuite_auth_sns.c reads the first x-amz-sns-message-type "
-    "header only: a second one with another type is ignored, although "
-    "docs/directives.md promises that a header sent twice is rejected"))
 def test_sns_message_type_sent_twice_is_refused(edge, redis):
     h, b, _ = ct_send.build_request("sns", order_created())
     st, _ = raw(edge, "/ct/sns", list(h.items()) +
@@ -508,11 +504,6 @@ def test_eventgrid_handshake_abuse(edge, redis):
     assert redis.exists("ctns:control") == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ngx_ct_netsuite_auth_eventgrid.c takes the first of several `code` "
-    "query arguments (ngx_http_arg) instead of refusing the request, "
-    "unlike headers sent twice; a proxy in front that takes the last "
-    "one would judge another secret than the module"))
 def test_eventgrid_secret_sent_twice_is_refused(edge, redis):
     ev = [{"id": "v1", "topic": ct_send.DEFAULT_EG_TOPIC, "subject": "",
            "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent",
@@ -643,12 +634,6 @@ def test_secrets_never_in_any_log(nginx_factory, redis_pw, redis_server,
         ws.cleanup()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the module logs refused deliveries (\"delivery rejected: Event Grid "
-    "body: invalid JSON ...\") at [warn] in the request's log context, so "
-    "nginx appends request: \"POST /ct/eventgrid?code=<secret> ...\": the "
-    "query=code secret of ngx_ct_netsuite_auth_eventgrid.c reaches "
-    "error.log whenever a body is refused after the secret matched"))
 def test_query_secret_not_logged_when_the_body_is_refused(edge, redis):
     """Event Grid carries its secret in the URL: a delivery refused after
     the secret matched (400, 413, 415) must not write the request line,
