@@ -163,12 +163,21 @@ static ngx_int_t
 ngx_ct_netsuite_secrets_file(ngx_conf_t *cf, ngx_ct_netsuite_secrets_t *s,
     ngx_str_t *name)
 {
-    u_char           *buf;
+    u_char           *buf, *path;
     size_t            size;
     ssize_t           n;
     ngx_int_t         rc;
     ngx_file_t        file;
     ngx_file_info_t   fi;
+
+    /* an absolute name is used as it is: it must end in NUL for open() */
+    path = ngx_pnalloc(cf->pool, name->len + 1);
+    if (path == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn(path, name->data, name->len + 1);
+    name->data = path;
 
     if (ngx_conf_full_name(cf->cycle, name, 1) != NGX_OK) {
         return NGX_ERROR;
