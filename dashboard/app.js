@@ -367,13 +367,29 @@
                 : el("p", {class: "muted", text: "No event processed yet."}));
     }
 
-    function showOrder(q) {
+    /*
+     * The order, looked up again on every refresh; the page is redrawn
+     * only when the answer changed, so that keyboard focus stays put.
+     */
+    function showOrder(q, again) {
         var out = $("order");
+        var seen;
 
-        $("q").value = q;
-        fill(out, el("p", {class: "muted", text: "Looking up " + q + "\u2026"}));
+        if (!again) {
+            $("q").value = q;
+            out.removeAttribute("data-seen");
+            fill(out, el("p", {class: "muted",
+                               text: "Looking up " + q + "\u2026"}));
+        }
 
         return findOrder(q).then(function (res) {
+            seen = res.status + " " + JSON.stringify(res.body);
+
+            if (again && out.getAttribute("data-seen") === seen) {
+                return;
+            }
+            out.setAttribute("data-seen", seen);
+
             if (res.status === 200) {
                 fill(out, renderOrder(res.body));
             } else if (res.status === 404) {
@@ -659,9 +675,22 @@
             el("td", null, button), cell]);
     }
 
-    function loadDlq() {
+    /*
+     * Redrawn on refresh only when the list changed, and not while a
+     * replay's outcome is on screen: the person is reading it (the list is
+     * fresh again on the next visit of the view).
+     */
+    function loadDlq(again) {
         return api("dlq").then(function (res) {
             var out = $("dlq");
+            var seen = res.status + " " + JSON.stringify(res.body);
+
+            if (again && (out.getAttribute("data-seen") === seen
+                          || out.querySelector("td.outcome span")))
+            {
+                return;
+            }
+            out.setAttribute("data-seen", seen);
 
             if (res.status !== 200) {
                 fill(out, el("p", {class: "empty", text: explain(res)}));
@@ -746,8 +775,9 @@
         timer = null;
 
         if (parts[0] === "order" && parts[1]) {
-            load = function () {
-                return showOrder(decodeURIComponent(parts.slice(1).join("/")));
+            load = function (again) {
+                return showOrder(decodeURIComponent(parts.slice(1).join("/")),
+                                 again === true);
             };
         } else if (view === "health") {
             load = loadHealth;
@@ -767,9 +797,9 @@
         load().then(function () {
             document.body.setAttribute("data-ready", "1");
         });
-        if (view !== "search") {
-            timer = setInterval(load, config.refreshSeconds * 1000);
-        }
+        timer = setInterval(function () {
+            load(true);
+        }, config.refreshSeconds * 1000);
     }
 
     function start() {
