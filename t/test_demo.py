@@ -8,11 +8,13 @@ must say whether the books match.  test_books_match is the demo's promise:
 the table matches and the exit status is 0.
 """
 
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -134,3 +136,107 @@ def test_ctrl_c_stops_everything():
     assert leftovers(run_dir) == []
     assert os.listdir(os.path.join(run_dir, "pids")) == []
     shutil.rmtree(base, ignore_errors=True)
+
+
+# --- the demo's configuration against the simulated account ----------------
+
+def demo_config():
+    """examples/ctns.json with examples/demo/ctns-overlay.json merged."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import demo
+    with open(os.path.join(ROOT, "examples", "ctns.json")) as fh:
+        conf = json.load(fh)
+    with open(os.path.join(ROOT, "examples", "demo",
+                           "ctns-overlay.json")) as fh:
+        return demo.merge_patch(conf, json.load(fh))
+
+
+def seed_records():
+    with open(os.path.join(ROOT, "t", "sim", "netsuite_seed.json")) as fh:
+        recs = json.load(fh)["records"]
+    return {t: {str(r["id"]): r for r in rows} for t, rows in recs.items()}
+
+
+def test_demo_config_ids_exist_in_the_simulated_account():
+    """Every NetSuite id the demo's worker uses is a record of the right
+    type, in the right subsidiary, in the NetSuite simulator's seed."""
+    conf, seed = demo_config(), seed_records()
+    bad = []
+
+    def need(rtype, rid, where, sub=None):
+        rec = seed.get(rtype, {}).get(str(rid))
+        if rec is None:
+            bad.append("%s: %s is no %s" % (where, rid, rtype))
+        elif sub is not None and "subsidiaries" in rec and \
+                int(sub) not in rec["subsidiaries"]:
+            bad.append("%s: %s %s not in subsidiary %s"
+                       % (where, rtype, rid, sub))
+
+    for i, r in enumerate(conf["routing"]):
+        w = "routing[%d]" % i
+        need("subsidiary", r["subsidiary"], w + ".subsidiary")
+        need("currency", r["currency"], w + ".currency")
+        sub = seed["subsidiary"].get(str(r["subsidiary"]))
+        if sub and str(sub["currency"]) != str(r["currency"]):
+            bad.append("%s.currency: %s is not the base currency %s of "
+                       "subsidiary %s" % (w, r["currency"], sub["currency"],
+                                          r["subsidiary"]))
+        need("location", r["location"], w + ".location", r["subsidiary"])
+        need("department", r["department"], w + ".department")
+        need("classification", r["class"], w + ".class")
+    for i, c in enumerate(conf["tax"]["codes"]):
+        need("salesTaxItem", c["code"], "tax.codes[%d]" % i)
+        code = seed["salesTaxItem"].get(str(c["code"]))
+        if code is None:
+            continue
+        if code["country"] != c["country"] or \
+                ("rate" in c and abs(code["rate"] - c["rate"] * 100) > 1e-9) \
+                or ("name" in c and c["name"] not in code["name"]):
+            bad.append("tax.codes[%d]: %s is %s (%s %%)" % (
+                i, c["code"], code["name"], code["rate"]))
+    need("salesTaxItem", conf["tax"]["refund_code"], "tax.refund_code")
+    for name, sid in conf["shipping"]["methods"].items():
+        need("shipItem", sid, "shipping.methods." + name)
+        if seed["shipItem"].get(str(sid), {}).get("name") != name:
+            bad.append("shipping.methods.%s: ship item %s is %r" % (
+                name, sid, seed["shipItem"].get(str(sid), {}).get("name")))
+    need("shipItem", conf["shipping"]["default_method"],
+         "shipping.default_method")
+    need("discountItem", conf["discounts"]["item"], "discounts.item")
+    need("discountItem", conf["giftcards"]["redemption_item"],
+         "giftcards.redemption_item")
+    need("otherChargeSaleItem", conf["giftcards"]["purchase_item"],
+         "giftcards.purchase_item")
+    for psp, p in conf["settlements"]["psp"].items():
+        for cur, b in p["banks"].items():
+            w = "settlements.psp.%s.banks.%s" % (psp, cur)
+            acct = seed["account"].get(str(b["account"]))
+            if acct is None or acct["type"] != "Bank" or \
+                    int(b["subsidiary"]) not in acct["subsidiaries"] or \
+                    str(acct["currency"]) != str(b["currency"]):
+                bad.append("%s: account %s is no %s bank of subsidiary %s"
+                           % (w, b["account"], cur, b["subsidiary"]))
+    assert not bad, "\n".join(bad)
+
+
+def test_every_scenario_sku_has_an_item():
+    """The scenario's SKUs map by external id (items.sku_external_id_prefix)
+    to items available in the store's subsidiary."""
+    sys.path.insert(0, os.path.join(ROOT, "t", "sim"))
+    import ct_catalog
+    conf, seed = demo_config(), seed_records()
+    prefix = conf["items"]["sku_external_id_prefix"]
+    by_eid = {r.get("externalId"): r
+              for r in seed["nonInventorySaleItem"].values()}
+    subs = {r["match"]["store"]: int(r["subsidiary"])
+            for r in conf["routing"]}
+    bad = []
+    for store, sub in subs.items():
+        for prod in ct_catalog.STORES[store]["products"]:
+            sku = prod[0]
+            if sku in conf["items"].get("skus", {}):
+                continue
+            item = by_eid.get(prefix + sku)
+            if item is None or sub not in item["subsidiaries"]:
+                bad.append("%s: SKU %s" % (store, sku))
+    assert not bad, bad

@@ -398,7 +398,7 @@ class Demo:
         with open(os.path.join(ROOT, "examples", "demo",
                                "ctns-overlay.json")) as fh:
             overlay = json.load(fh)
-        self.added = sorted(k for k in overlay if k not in conf)
+        self.overlay = list(overlay)
         merge_patch(conf, overlay)
         if self.args.mapping:
             with open(self.args.mapping) as fh:
@@ -419,12 +419,11 @@ class Demo:
                                       % self.ports["ct"],
             "commercetools.client_secret": "file:" + self.secret(
                 "ct-client-secret", self.ct_secret),
-            "retry.base_ms": 200,
-            "retry.cap_ms": 2000,
-            "worker.claim_idle_ms": 5000,
-            "worker.poll_ms": 20,
-            "log.file": "",
         }
+        self.overrides = sorted(over)
+        # a simulated day runs in minutes: shorter backoff and idle claims
+        over.update({"retry.base_ms": 250, "retry.cap_ms": 4000,
+                     "worker.claim_idle_ms": 5000, "worker.poll_ms": 20})
         if extra_skus:
             for sku, item in extra_skus.items():
                 over["items.skus." + sku] = item
@@ -437,7 +436,6 @@ class Demo:
                 node.pop(keys[-1], None)
             else:
                 node[keys[-1]] = value
-        self.overrides = sorted(k for k in over)
         return conf
 
     def write_worker_config(self, conf):
@@ -898,8 +896,13 @@ class Demo:
         self.start_nginx()
         self.write_worker_config(self.worker_config())
         self.start_worker()
-        say("    ctns-worker    examples/ctns.json with %s overridden"
-            % ", ".join(self.overrides))
+        say("    ctns-worker    examples/ctns.json")
+        say("                   + endpoints and secrets of the simulators: "
+            "%s" % ", ".join(self.overrides))
+        say("                   + faster timings: retry.base_ms, "
+            "retry.cap_ms, worker.claim_idle_ms, worker.poll_ms")
+        say("                   + the simulated account's ids and banks "
+            "(examples/demo/ctns-overlay.json): %s" % ", ".join(self.overlay))
 
         n = self.expected["orders"]
         step("Replaying a day: %d orders, %d messages over %d channels "
