@@ -124,7 +124,7 @@ pytest: all
 # The memory-checked run: module and lib with ASan + UBSan (leaks counted
 # when a frame of ours allocated them), the module's suites on real nginx.
 ASAN_SUITES ?= t/test_ingest.py t/test_status.py t/test_metrics.py \
-               t/test_abuse.py t/test_security.py
+               t/test_abuse.py t/test_security.py t/test_status_replay.py
 
 test: deps
 	@$(MAKE) --no-print-directory all
