@@ -594,3 +594,23 @@ def test_two_workers_keep_order_per_resource(redis, netsuite, workers):
         actions = [t["action"] for t in audit(redis, "order", o)]
         assert actions == ["posted"] * 3, (o, actions)
     assert_exactly_once(netsuite, oids)
+
+
+def test_sigterm_hands_unstarted_entries_over(redis, netsuite, workers):
+    """Entries a stopping worker read but did not start are claimable at
+    once by another worker, without waiting for claim_idle_ms."""
+    netsuite.set_config({"latency": {"default_ms": 300}})
+    conf = workers.config(worker={"claim_idle_ms": 30000})
+    conf["netsuite"]["concurrency"] = 1
+    oids = enqueue_orders(redis, 12)
+    a = workers.start(conf)
+    wait_until(lambda: pending(redis) == 12
+               and netsuite.stats()["in_flight"] > 0, timeout=10,
+               what="all entries read")
+    a.signal(signal.SIGTERM)
+    assert a.proc.wait(30) == 0
+
+    netsuite.set_config({"latency": {"default_ms": 0}})
+    workers.start(conf)
+    wait_state(redis, oids, timeout=15)
+    assert_exactly_once(netsuite, oids)
