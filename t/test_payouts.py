@@ -297,3 +297,14 @@ def test_daemon_consumes_as_events_arrive(redis, netsuite, workers, edge,
     finally:
         assert w.stop() == 0, w.text()
     assert "deposit %s posted" % STRIPE_EUR in w.text()
+
+
+def test_payout_id_that_is_no_stripe_id_is_not_sent_anywhere(
+        redis, netsuite, workers, edge, stripe_sim, conf):
+    assert webhook(edge, event("payout.paid", EUR_PO, "evt_odd",
+                               id="po_x&payout=po_y"))[0] == 202
+    r = payouts_once(workers, conf)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "is not a Stripe id, ignored" in r.stderr
+    assert stripe_sim.requests() == []
+    assert pending(redis) == 0

@@ -94,7 +94,7 @@ ctns_payouts_open(ctns_payouts_t *pc)
         snprintf(pc->auth, n, "Authorization: Bearer %s", key);
     }
 
-    memset(key, 0, strlen(key));
+    explicit_bzero(key, strlen(key));
     free(key);
 
     if (pc->auth == NULL) {
@@ -130,9 +130,23 @@ static void
 ctns_payouts_close(ctns_payouts_t *pc)
 {
     if (pc->auth) {
-        memset(pc->auth, 0, strlen(pc->auth));
+        explicit_bzero(pc->auth, strlen(pc->auth));
         free(pc->auth);
     }
+}
+
+
+/* a Stripe object id as it may go into a URL: [A-Za-z0-9_], bounded */
+static int
+ctns_payouts_id_ok(const char *id)
+{
+    size_t  n;
+
+    n = id ? strlen(id) : 0;
+
+    return n > 0 && n < CTNS_SETTLE_ID_LEN
+           && strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789_") == n;
 }
 
 
@@ -198,9 +212,9 @@ ctns_payouts_fetch(ctns_payouts_t *pc, const json_t *payout, const char *id)
                    json_array_get(all, json_array_size(all) - 1), "id"));
         json_decref(page);
 
-        if (last == NULL) {
+        if (!ctns_payouts_id_ok(last)) {
             fprintf(stderr, "payout stripe %s: a balance transaction "
-                    "without an id\n", id);
+                    "without a valid id\n", id);
             json_decref(all);
             return NULL;
         }
@@ -280,6 +294,13 @@ ctns_payouts_event(ctns_payouts_t *pc, const char *type, const char *text)
 
     if (strncmp(type, "payout.", 7) != 0 || id == NULL) {
         printf("event %s: not a payout event, ignored\n", type);
+        json_decref(ev);
+        return 0;
+    }
+
+    if (!ctns_payouts_id_ok(id)) {
+        fprintf(stderr, "event %s: payout id \"%.100s\" is not a Stripe id, "
+                "ignored\n", type, id);
         json_decref(ev);
         return 0;
     }
