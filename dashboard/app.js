@@ -15,14 +15,15 @@
         refreshSeconds: 15
     };
 
-    var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    var UUID = new RegExp("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                          + "[0-9a-f]{4}-[0-9a-f]{12}$", "i");
     var ACCEPTED = ["enqueued", "duplicate", "test", "handshake"];
     var VIEWS = ["search", "health", "dlq", "reconcile"];
 
     var timer = null;
     var watchers = {};
 
-    /* --- DOM helpers ---------------------------------------------------- */
+    /* --- DOM helpers ----------------------------------------------------- */
 
     function $(id) {
         return document.getElementById(id);
@@ -100,7 +101,7 @@
         n.hidden = !text;
     }
 
-    /* --- values ----------------------------------------------------------- */
+    /* --- values ---------------------------------------------------------- */
 
     function ms(v) {
         if (typeof v === "number") {
@@ -224,7 +225,7 @@
                            text: state || "unknown"});
     }
 
-    /* --- API --------------------------------------------------------------- */
+    /* --- API ------------------------------------------------------------- */
 
     function headers(extra) {
         var h = {"Accept": "application/json"};
@@ -279,7 +280,7 @@
                + (res.body && res.body.error ? ": " + res.body.error : ".");
     }
 
-    /* --- orders -------------------------------------------------------------- */
+    /* --- orders ---------------------------------------------------------- */
 
     /* The order view for an order id, number or PSP reference. */
     function findOrder(q) {
@@ -402,7 +403,7 @@
         });
     }
 
-    /* --- pipeline health ------------------------------------------------------- */
+    /* --- pipeline health ------------------------------------------------- */
 
     function sumResults(by, accepted) {
         var n = 0;
@@ -498,7 +499,8 @@
                   el("figcaption", null,
                      el("span", {class: "key ok"}), " accepted (queued or "
                      + "duplicate)  ", el("span", {class: "key bad"}),
-                     " refused (signature, malformed, Redis unavailable\u2026)"));
+                     " refused (signature, malformed, Redis "
+                     + "unavailable\u2026)"));
     }
 
     function byChannel(minutes) {
@@ -586,7 +588,7 @@
             });
     }
 
-    /* --- dead letters -------------------------------------------------------------- */
+    /* --- dead letters ---------------------------------------------------- */
 
     function dlqCount(n) {
         var c = $("dlq-count");
@@ -716,7 +718,7 @@
         });
     }
 
-    /* --- reconciliation --------------------------------------------------------------- */
+    /* --- reconciliation -------------------------------------------------- */
 
     function loadReconcile() {
         return api("reconcile").then(function (res) {
@@ -746,7 +748,7 @@
         });
     }
 
-    /* --- navigation ---------------------------------------------------------------------- */
+    /* --- navigation ------------------------------------------------------ */
 
     function route() {
         var hash = location.hash.replace(/^#\/?/, "");

@@ -1238,7 +1238,7 @@ ngx_ct_netsuite_status_doc_done(ngx_http_request_t *r, redisReply **replies,
 }
 
 
-/* --- dead letters ---------------------------------------------------------- */
+/* --- dead letters ------------------------------------------------------- */
 
 static ngx_int_t
 ngx_ct_netsuite_status_dlq_done(ngx_http_request_t *r, redisReply **replies,

@@ -15,7 +15,7 @@ import pytest
 from harness.common import wait_until
 from harness.status import get, start_status
 from harness.webhook import deliver, order_created, post
-from harness.worker import audit, dlq, status
+from harness.worker import audit, dlq, event_from_file, status
 
 REPLAY = {"X-CTNS-Request": "replay"}
 BASIC = "Basic c3VwcG9ydDpsZXRtZWlu"            # support:letmein
@@ -337,4 +337,52 @@ def test_replay_over_http_end_to_end(nginx_factory, redis_server, redis,
     # a second request for the same (now gone) dead letter: 404
     st, _, _ = replay(n, dlq_id)
     assert st == 404
+    w.stop()
+
+
+def test_control_consumer(redis, netsuite, workers):
+    """ctns-worker's ctns-control group: requests queued before it ran are
+    carried out, other types and bad requests acknowledged untouched, and
+    the ctns-keys group of the same stream keeps everything for itself."""
+    fields = event_from_file("order-created.json")
+    oid = fields["resource"].split("/", 1)[1]
+    dlq_id = redis.xadd("ctns:dlq", dict(fields, http="400",
+                                         code="USER_ERROR", attempts="1"))
+    redis.xgroup_create("ctns:control", "ctns-keys", id="0", mkstream=True)
+    redis.xadd("ctns:control", {"type": "SubscriptionConfirmation",
+                                      "payload": "{}"})
+    bogus = redis.xadd("ctns:control", {"type": "replay",
+                                        "dlq_id": "1-0 OR 2",
+                                        "requested_by": "x@127.0.0.1"})
+    redis.xadd("ctns:control", {"type": "replay"})
+    req = redis.xadd("ctns:control", {"type": "replay", "dlq_id": dlq_id,
+                                      "requested_by": "ops@127.0.0.1",
+                                      "at": "1795773600000"})
+
+    w = workers.start()
+    wait_until(lambda: status(redis, "order", oid).get("state") == "synced",
+               timeout=30, interval=0.1, what="replayed order synced")
+    assert not dlq(redis)
+    assert [a["action"] for a in audit(redis, "order", oid)] == \
+        ["replayed", "posted"]
+
+    def groups():
+        return {g["name"]: g for g in redis.xinfo_groups("ctns:control")}
+
+    wait_until(lambda: groups()["ctns-control"]["pending"] == 0, timeout=5,
+               what="every request acknowledged")
+    groups = groups()
+    assert groups["ctns-control"]["last-delivered-id"] == req
+    # ctns-keys has not been given a single entry by us
+    assert groups["ctns-keys"]["pending"] == 0
+    assert groups["ctns-keys"]["last-delivered-id"] == "0-0"
+    assert redis.xlen("ctns:control") == 4
+
+    logs = w.logs()
+    bad = [e for e in logs
+           if e.get("msg") == "replay request without a valid dlq_id"]
+    assert [e.get("control") for e in bad][0] == bogus and len(bad) == 2
+    done = [e for e in logs if e.get("msg") == "dead letter replayed"]
+    assert done[0]["dlq_id"] == dlq_id
+    assert done[0]["requested_by"] == "ops@127.0.0.1"
     w.stop()
