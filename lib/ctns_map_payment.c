@@ -230,14 +230,16 @@ ctns_map_apply_derive(const json_t *read, const json_t *arg, char *err,
  * refers to) instead of NetSuite refusing a reference to nothing.
  */
 static int
-ctns_map_fully_billed(const json_t *so)
+ctns_map_nothing_open(const json_t *so)
 {
     size_t   i;
     json_t  *line;
 
+    /* open: not billed and not closed (a cancelled order's lines) */
     json_array_foreach(ctns_map_path(so, "item.items"), i, line) {
-        if (json_number_value(json_object_get(line, "quantityBilled"))
-            < json_number_value(json_object_get(line, "quantity")))
+        if (!json_is_true(json_object_get(line, "isClosed"))
+            && json_number_value(json_object_get(line, "quantityBilled"))
+               < json_number_value(json_object_get(line, "quantity")))
         {
             return 0;
         }
@@ -249,8 +251,8 @@ ctns_map_fully_billed(const json_t *so)
 
 /*
  * A deposit taken before invoicing whose order events were posted first:
- * the sales order is billed already and takes no deposit, so the deposit
- * stays unlinked, a customer credit to apply to the invoices.
+ * the sales order is billed (or closed) already and takes no deposit, so
+ * the deposit stays unlinked, a customer credit to apply to the invoices.
  */
 static json_t *
 ctns_map_after_order_derive(const json_t *read, const json_t *arg, char *err,
@@ -264,7 +266,7 @@ ctns_map_after_order_derive(const json_t *read, const json_t *arg, char *err,
         return out;
     }
 
-    if (ctns_map_fully_billed(read) || ctns_map_str(read, "id") == NULL) {
+    if (ctns_map_nothing_open(read) || ctns_map_str(read, "id") == NULL) {
         json_object_del(out, "salesOrder");
         return out;
     }

@@ -308,29 +308,72 @@ ctns_map_tax_ref(const json_t *line)
 }
 
 
-/* keyed updates of the lines whose amount is not the one wanted */
+/* an amount in the finest unit any currency has (3 digits); 0 if none */
+static int64_t
+ctns_map_tax_milli(const json_t *v)
+{
+    int64_t  m;
+
+    return ctns_money_value(v, 3, &m) == 0 ? m : 0;
+}
+
+
+/*
+ * Keyed updates of the lines whose amount is not the one wanted.  Deposits
+ * NetSuite applied when it created the invoice cover its total at that
+ * moment: a correction down that would take the total below what is
+ * applied is left out (NetSuite would refuse the whole PATCH), so that the
+ * tax override always lands; the line keeps NetSuite's cent.
+ */
 static void
-ctns_map_tax_fix_amounts(json_t *out, const json_t *lines,
+ctns_map_tax_fix_amounts(json_t *out, const json_t *read,
     const json_t *amounts)
 {
     size_t         i;
-    json_t        *want, *fix;
-    int64_t        have, should;
-    const json_t  *line;
+    json_t        *want, *fix, *row;
+    int64_t        have, should, total, paid, rest;
+    const json_t  *line, *lines;
 
+    lines = ctns_map_path(read, "item.items");
     fix = json_array();
+
+    /* the total after this PATCH, and what is applied to the record */
+    total = ctns_map_tax_milli(json_object_get(read, "shippingCost"));
+
+    json_array_foreach(ctns_map_path(out, "taxDetails.items"), i, row) {
+        total += ctns_map_tax_milli(json_object_get(row, "taxAmount"));
+    }
+
+    json_array_foreach(lines, i, line) {
+        total += ctns_map_tax_milli(json_object_get(line, "amount"));
+    }
+
+    json_array_foreach(amounts, i, want) {
+        should = ctns_map_tax_milli(want);
+        total += should - ctns_map_tax_milli(json_object_get(
+                              json_array_get(lines, i), "amount"));
+    }
+
+    paid = ctns_map_tax_milli(json_object_get(read, "amountPaid"));
+    rest = total - paid;
 
     json_array_foreach(amounts, i, want) {
         line = json_array_get(lines, i);
+        have = ctns_map_tax_milli(json_object_get(line, "amount"));
+        should = ctns_map_tax_milli(want);
 
-        /* compared in the finest unit an amount can have (3 digits) */
-        if (ctns_money_value(json_object_get(line, "amount"), 3, &have) != 0
-            || ctns_money_value(want, 3, &should) != 0 || have != should)
-        {
-            json_array_append_new(fix, json_pack("{s:O,s:O}", "line",
-                                  json_object_get(line, "line"), "amount",
-                                  want));
+        if (have == should) {
+            continue;
         }
+
+        if (should < have && rest < 0) {
+            rest += have - should;
+            continue;
+        }
+
+        json_array_append_new(fix, json_pack("{s:O,s:O}", "line",
+                              json_object_get(line, "line"), "amount",
+                              want));
     }
 
     if (json_array_size(fix)) {
@@ -428,7 +471,7 @@ ctns_map_tax_derive(const json_t *read, const json_t *arg, char *err,
     out = json_pack("{s:b,s:{s:o}}", "taxDetailsOverride", 1,
                     "taxDetails", "items", items);
 
-    ctns_map_tax_fix_amounts(out, lines, json_object_get(arg, "amounts"));
+    ctns_map_tax_fix_amounts(out, read, json_object_get(arg, "amounts"));
 
     /* every event of an order brings its documents: write only news */
     if (json_object_get(out, "item") == NULL
