@@ -22,16 +22,19 @@ before its opening fence, with the reason:
 The convention is documented in docs/configuration.md.
 """
 
-import copy
 import glob
 import json
 import os
 import re
 import subprocess
+import sys
 
 import pytest
 
 from harness.common import BUILD, FIXTURES, ROOT, build_path
+
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from demo import merge_patch  # noqa: E402
 
 NGINX = os.environ.get("CTNS_NGINX", "/usr/sbin/nginx")
 DOCS = [os.path.join(ROOT, "README.md")] + \
@@ -303,17 +306,6 @@ def worker_blocks():
                 set(data) <= WORKER_SECTIONS:
             out.append(b)
     return out
-
-
-def merge_patch(target, patch):
-    for k, v in patch.items():
-        if v is None:
-            target.pop(k, None)
-        elif isinstance(v, dict) and isinstance(target.get(k), dict):
-            merge_patch(target[k], v)
-        else:
-            target[k] = copy.deepcopy(v)
-    return target
 
 
 def secrets_in(node, tmp_path, env):
