@@ -557,6 +557,23 @@ mt_total(json_t *ledger, const char *type, const char *eid, int digits)
 }
 
 
+/* a plan on a fresh ledger: the document's total, INT64_MIN if refused */
+MT_FN int64_t
+mt_plan_total(const ctns_plan_t *plan, const char *type, const char *eid,
+    int digits)
+{
+    int64_t   t;
+    json_t   *ledger;
+
+    ledger = json_object();
+    t = mt_exec(ledger, plan) == 0 ? mt_total(ledger, type, eid, digits)
+                                   : INT64_MIN;
+    json_decref(ledger);
+
+    return t;
+}
+
+
 MT_FN const ctns_op_t *
 mt_op(const ctns_plan_t *plan, const char *type, const char *eid,
     ctns_op_kind_e kind)

@@ -152,7 +152,7 @@ static void
 test_eur(const char *patch, size_t nlines, int64_t first_amount)
 {
     int               rc;
-    json_t           *msg, *ledger;
+    json_t           *msg;
     char              err[512];
     ctns_plan_t       plan;
     ctns_map_conf_t  *conf;
@@ -185,12 +185,7 @@ test_eur(const char *patch, size_t nlines, int64_t first_amount)
               != NULL);
     }
 
-    ledger = json_object();
-    CHECK_INT(mt_exec(ledger, &plan), 0);
-    CHECK_INT(mt_total(ledger, "salesOrder", "ct-order-" ORDER_EUR, 2),
-              24077);
-
-    json_decref(ledger);
+    CHECK_INT(mt_plan_total(&plan, "salesOrder", "ct-order-" ORDER_EUR, 2), 24077);
     ctns_plan_free(&plan);
     json_decref(msg);
     ctns_map_conf_free(conf);
@@ -201,7 +196,7 @@ static void
 test_jpy(void)
 {
     int               rc;
-    json_t           *msg, *ledger;
+    json_t           *msg;
     char              err[512];
     ctns_plan_t       plan;
     ctns_map_conf_t  *conf;
@@ -235,12 +230,7 @@ test_jpy(void)
         CHECK_STR(ref_id(so->body, "currency"), "6");
     }
 
-    ledger = json_object();
-    CHECK_INT(mt_exec(ledger, &plan), 0);
-    CHECK_INT(mt_total(ledger, "salesOrder", "ct-order-" ORDER_JPY, 0),
-              10880);
-
-    json_decref(ledger);
+    CHECK_INT(mt_plan_total(&plan, "salesOrder", "ct-order-" ORDER_JPY, 0), 10880);
     ctns_plan_free(&plan);
     json_decref(msg);
     ctns_map_conf_free(conf);
@@ -252,7 +242,7 @@ static void
 test_payload_not_included(void)
 {
     int               rc;
-    json_t           *msg, *res, *ledger;
+    json_t           *msg, *res;
     char              err[512];
     ctns_plan_t       plan;
     ctns_map_conf_t  *conf;
@@ -269,12 +259,7 @@ test_payload_not_included(void)
     CHECK(mt_op(&plan, "salesOrder", "ct-order-" ORDER_EUR, CTNS_OP_CREATE)
           != NULL);
 
-    ledger = json_object();
-    CHECK_INT(mt_exec(ledger, &plan), 0);
-    CHECK_INT(mt_total(ledger, "salesOrder", "ct-order-" ORDER_EUR, 2),
-              24077);
-
-    json_decref(ledger);
+    CHECK_INT(mt_plan_total(&plan, "salesOrder", "ct-order-" ORDER_EUR, 2), 24077);
     ctns_plan_free(&plan);
     json_decref(res);
     json_decref(msg);
@@ -340,7 +325,7 @@ static void
 test_variants(void)
 {
     int               rc;
-    json_t           *msg, *ledger;
+    json_t           *msg;
     char              err[512];
     ctns_plan_t       plan;
     ctns_map_conf_t  *conf;
@@ -359,10 +344,7 @@ test_variants(void)
               "T");
     CHECK(mt_op(&plan, "cashSale", "ct-order-" ORDER_USD, CTNS_OP_PATCH)
           != NULL);
-    ledger = json_object();
-    CHECK_INT(mt_exec(ledger, &plan), 0);
-    CHECK_INT(mt_total(ledger, "cashSale", "ct-order-" ORDER_USD, 2), 12840);
-    json_decref(ledger);
+    CHECK_INT(mt_plan_total(&plan, "cashSale", "ct-order-" ORDER_USD, 2), 12840);
     ctns_plan_free(&plan);
     ctns_map_conf_free(conf);
 
@@ -373,10 +355,7 @@ test_variants(void)
     inv = mt_op(&plan, "invoice", "ct-inv-" ORDER_USD, CTNS_OP_TRANSFORM);
     CHECK(inv != NULL);
     CHECK_STR(inv ? inv->from_eid : NULL, "ct-order-" ORDER_USD);
-    ledger = json_object();
-    CHECK_INT(mt_exec(ledger, &plan), 0);
-    CHECK_INT(mt_total(ledger, "invoice", "ct-inv-" ORDER_USD, 2), 12840);
-    json_decref(ledger);
+    CHECK_INT(mt_plan_total(&plan, "invoice", "ct-inv-" ORDER_USD, 2), 12840);
     ctns_plan_free(&plan);
     ctns_map_conf_free(conf);
 
@@ -388,11 +367,7 @@ test_variants(void)
           == NULL);
     CHECK_STR(ref_id(line(mt_op(&plan, "salesOrder", "ct-order-" ORDER_USD,
                                 CTNS_OP_CREATE), 0), "taxCode"), "511");
-    ledger = json_object();
-    CHECK_INT(mt_exec(ledger, &plan), 0);
-    CHECK_INT(mt_total(ledger, "salesOrder", "ct-order-" ORDER_USD, 2),
-              12000);
-    json_decref(ledger);
+    CHECK_INT(mt_plan_total(&plan, "salesOrder", "ct-order-" ORDER_USD, 2), 12000);
     ctns_plan_free(&plan);
     ctns_map_conf_free(conf);
 
@@ -421,7 +396,7 @@ test_variants(void)
 static void
 test_rounding(const char *patch, int delta, size_t nlines, const char *item)
 {
-    json_t           *msg, *order, *p, *ledger;
+    json_t           *msg, *order, *p;
     char              err[512];
     ctns_plan_t       plan;
     ctns_map_conf_t  *conf;
@@ -454,12 +429,7 @@ test_rounding(const char *patch, int delta, size_t nlines, const char *item)
         }
     }
 
-    ledger = json_object();
-    CHECK_INT(mt_exec(ledger, &plan), 0);
-    CHECK_INT(mt_total(ledger, "salesOrder", "ct-order-" ORDER_USD, 2),
-              12840 + delta);
-
-    json_decref(ledger);
+    CHECK_INT(mt_plan_total(&plan, "salesOrder", "ct-order-" ORDER_USD, 2), 12840 + delta);
     ctns_plan_free(&plan);
     json_decref(msg);
     ctns_map_conf_free(conf);
