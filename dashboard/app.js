@@ -621,6 +621,11 @@
                 if (state === "synced" || tries > 90) {
                     clearInterval(watchers[oid]);
                     delete watchers[oid];
+                    api("dlq").then(function (list) {
+                        if (list.status === 200) {
+                            dlqCount(list.body.length);
+                        }
+                    });
                 }
             });
         }, 1000);

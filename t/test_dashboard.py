@@ -171,6 +171,8 @@ def test_dashboard_end_to_end(nginx_factory, redis_server, redis, netsuite,
     page.wait("document.querySelector('td.outcome').innerText"
               ".indexOf('synced') >= 0", timeout=60, what="replayed: synced")
     assert page.eval("document.querySelector('button.replay').disabled")
+    page.wait("document.getElementById('dlq-count').hidden",
+              what="the tab's dead-letter count gone")
     fits(page)
     page.screenshot(os.path.join(SHOTS, "dashboard-dlq-replayed.png"))
 
