@@ -13,9 +13,10 @@ JavaScript error and request nothing from another host.
 import json
 import os
 import shutil
+import uuid
 
 from harness.common import BUILD, ROOT, wait_until
-from harness.status import get, status_conf
+from harness.status import get, seed_status, status_conf
 from harness.webhook import deliver, order_created
 from harness.worker import dlq, status
 
@@ -297,3 +298,39 @@ def test_health_shows_netsuite_throttling(nginx_factory, redis_server, redis,
               what="nothing throttled")
     assert page.errors(allow_status=(404,)) == []
     w.stop()
+
+
+def test_search_by_psp_reference_and_order_id(nginx_factory, redis_server,
+                                              redis, browser):
+    """The other two ways to find an order: a PSP reference (the worker's
+    idx:psp index of captures) and the order id, in any case."""
+    n = dashboard_nginx(nginx_factory, redis_server)
+    oid = str(uuid.uuid4())
+    seed_status(redis, "order", oid, "synced", number="PSP-ORDER-1",
+                records=[{"type": "customerPayment", "id": "7001",
+                          "externalId": "ct-pay-t1"}])
+    redis.set("ctns:idx:psp:8815830153220001", json.dumps({
+        "type": "customerPayment", "externalId": "ct-pay-t1",
+        "orderId": oid, "paymentId": str(uuid.uuid4()),
+        "transactionId": "t1", "amount": 8453, "currency": "USD",
+        "fractionDigits": 2}))
+
+    page = browser.page()
+    base = "http://127.0.0.1:%d/ops/" % n.port
+    for query in ("8815830153220001", oid.upper()):
+        page.goto(base + "#/search")
+        ready(page)
+        page.eval("document.getElementById('q').value = ''")
+        page.eval("document.getElementById('q').focus()")
+        page.type(query)
+        page.key("Enter")
+        page.wait("document.querySelector('#order-title') && document"
+                  ".querySelector('#order-title').innerText"
+                  ".indexOf('PSP-ORDER-1') >= 0", what="order of " + query)
+        assert "ct-pay-t1" in text(page, "#order table")
+        assert "7001" in text(page, "#order table")
+
+    page.goto(base + "#/order/NO-SUCH-THING")
+    page.wait("document.getElementById('order').innerText"
+              ".indexOf('is known yet') >= 0", what="not found")
+    assert page.errors(allow_status=(404,)) == []
