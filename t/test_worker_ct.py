@@ -47,6 +47,13 @@ def charge_event(seq=3, msg_id=None):
     return event_fields(m)
 
 
+def post_order(redis):
+    """The order first: payments are posted against its sales order."""
+    enqueue(redis, event_from_file("order-created.json"))
+    wait_until(lambda: status(redis, "order", ORDER).get("state")
+               == "synced", timeout=20, what="order synced")
+
+
 def settled(redis):
     return status(redis, "payment", PAYMENT).get("state") in ("synced",
                                                               "dead")
@@ -60,9 +67,7 @@ def deposit_upserts(netsuite):
 def test_payment_event_fetches_payment_and_order(redis, netsuite, workers,
                                                  ct):
     workers.start(ct_conf(workers, ct))
-    enqueue(redis, event_from_file("order-created.json"))
-    wait_until(lambda: status(redis, "order", ORDER).get("state")
-               == "synced", timeout=20, what="order synced")
+    post_order(redis)
 
     ev = charge_event()
     enqueue(redis, ev)
@@ -90,7 +95,7 @@ def test_commercetools_errors_retried_token_reused(redis, netsuite, workers,
     conf = ct_conf(workers, ct)
     conf["retry"] = {"base_ms": 20, "cap_ms": 100, "max_attempts": 10}
     workers.start(conf)
-    enqueue(redis, event_from_file("order-created.json"))
+    post_order(redis)
     ev = charge_event()
     enqueue(redis, ev)
     wait_until(lambda: settled(redis), timeout=30, what="payment settled")
@@ -105,7 +110,7 @@ def test_commercetools_errors_retried_token_reused(redis, netsuite, workers,
 
 def test_commercetools_token_renewed_after_401(redis, netsuite, workers, ct):
     workers.start(ct_conf(workers, ct))
-    enqueue(redis, event_from_file("order-created.json"))
+    post_order(redis)
     enqueue(redis, charge_event(seq=3))
     wait_until(lambda: settled(redis), timeout=20, what="first payment")
     ct.expire_tokens()
