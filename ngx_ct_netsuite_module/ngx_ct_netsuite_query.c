@@ -255,8 +255,16 @@ ngx_ct_netsuite_query(ngx_http_request_t *r, ngx_ct_netsuite_cmd_t *cmds,
 void
 ngx_ct_netsuite_cmd_arg(ngx_ct_netsuite_cmd_t *cmd, const char *s)
 {
+    ngx_ct_netsuite_cmd_argn(cmd, s, ngx_strlen(s));
+}
+
+
+void
+ngx_ct_netsuite_cmd_argn(ngx_ct_netsuite_cmd_t *cmd, const char *s,
+    size_t len)
+{
     cmd->argv[cmd->argc] = s;
-    cmd->lens[cmd->argc++] = ngx_strlen(s);
+    cmd->lens[cmd->argc++] = len;
 }
 
 
@@ -276,8 +284,7 @@ ngx_ct_netsuite_cmd_fmt(ngx_pool_t *pool, ngx_ct_netsuite_cmd_t *cmd,
     last = ngx_vslprintf(p, p + NGX_CT_NETSUITE_ARG_MAX, fmt, args);
     va_end(args);
 
-    cmd->argv[cmd->argc] = (char *) p;
-    cmd->lens[cmd->argc++] = last - p;
+    ngx_ct_netsuite_cmd_argn(cmd, (char *) p, last - p);
 
     return NGX_OK;
 }

@@ -20,7 +20,8 @@
 #include <hiredis/hiredis.h>
 
 
-#define NGX_CT_NETSUITE_QUERY_ARGS  16
+/* enough for the enqueue script call: 7 + 2 x 11 stream fields */
+#define NGX_CT_NETSUITE_QUERY_ARGS  32
 
 
 typedef struct {
@@ -51,6 +52,10 @@ ngx_int_t ngx_ct_netsuite_query(ngx_http_request_t *r,
 
 /* Appends a NUL-terminated argument that outlives the batch. */
 void ngx_ct_netsuite_cmd_arg(ngx_ct_netsuite_cmd_t *cmd, const char *s);
+
+/* Appends len bytes at s (binary safe), which outlive the batch. */
+void ngx_ct_netsuite_cmd_argn(ngx_ct_netsuite_cmd_t *cmd, const char *s,
+    size_t len);
 
 /* Appends an argument formatted with ngx_sprintf() into pool. */
 ngx_int_t ngx_ct_netsuite_cmd_fmt(ngx_pool_t *pool, ngx_ct_netsuite_cmd_t *cmd,

@@ -440,3 +440,14 @@ def test_stream_prefix_and_shards(nginx_factory, redis_server, redis):
                                   msgs[0]["id"])
     assert 3500 < redis.ttl(key) <= 3600
     assert "ct_netsuite_auth none" in n.log()
+
+
+def test_script_cache_flushed(ingest, redis):
+    """NOSCRIPT (SCRIPT FLUSH, failover to a replica without the script):
+    the call goes again once with EVAL, and the delivery is acknowledged."""
+    redis.script_flush()
+    msg = order_created()
+    st, _, body = deliver(ingest.port, msg)
+    assert st == 202, body
+    assert deliver(ingest.port, msg)[0] == 200
+    assert [e["id"] for e in stream_entries(redis)] == [msg["id"]]
