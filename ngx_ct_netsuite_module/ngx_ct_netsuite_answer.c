@@ -26,6 +26,31 @@ ngx_ct_netsuite_json_str(u_char *p, u_char *s, size_t len)
 }
 
 
+ngx_int_t
+ngx_ct_netsuite_add_header(ngx_http_request_t *r, const char *key,
+    u_char *value, size_t len, ngx_table_elt_t **out)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = value;
+    h->value.len = len;
+
+    if (out) {
+        *out = h;
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_ct_netsuite_send(ngx_http_request_t *r, ngx_uint_t status, ngx_buf_t *b)
 {
@@ -78,7 +103,6 @@ ngx_ct_netsuite_answer(ngx_http_request_t *r, ngx_uint_t status,
 {
     size_t            len, elen;
     ngx_buf_t        *b;
-    ngx_table_elt_t  *h;
 
     elen = error ? ngx_strlen(error) : 0;
 
@@ -102,26 +126,19 @@ ngx_ct_netsuite_answer(ngx_http_request_t *r, ngx_uint_t status,
     b->last = ngx_ct_netsuite_json_str(b->last, (u_char *) error, elen);
     b->last = ngx_cpymem(b->last, "}\n", 2);
 
-    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Retry-After");
-        ngx_str_set(&h->value, NGX_CT_NETSUITE_RETRY_AFTER);
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE
+        && ngx_ct_netsuite_add_header(r, "Retry-After",
+               (u_char *) NGX_CT_NETSUITE_RETRY_AFTER,
+               sizeof(NGX_CT_NETSUITE_RETRY_AFTER) - 1, NULL) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (status == NGX_HTTP_NOT_ALLOWED) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "POST");
+    if (status == NGX_HTTP_NOT_ALLOWED
+        && ngx_ct_netsuite_add_header(r, "Allow", (u_char *) "POST", 4, NULL)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_ct_netsuite_send(r, status, b);

@@ -111,26 +111,6 @@ ngx_ct_netsuite_eventgrid_create(ngx_conf_t *cf, ngx_str_t *args,
 }
 
 
-static ngx_int_t
-ngx_ct_netsuite_eventgrid_add_header(ngx_http_request_t *r, const char *key,
-    ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) key;
-    h->key.len = ngx_strlen(key);
-    h->value = *value;
-
-    return NGX_OK;
-}
-
-
 /*
  * CloudEvents webhook abuse protection: consent to the configured origin
  * only.  Not authentication (the deliveries are), so no secret is needed
@@ -225,13 +205,14 @@ ngx_ct_netsuite_eventgrid_preflight(ngx_http_request_t *r, void *conf)
     ngx_str_set(&allow, "POST");
     ngx_str_set(&rate, "*");
 
-    if (ngx_ct_netsuite_eventgrid_add_header(r, "WebHook-Allowed-Origin",
-                                             &ec->origin) != NGX_OK
-        || ngx_ct_netsuite_eventgrid_add_header(r, "Allow", &allow) != NGX_OK
+    if (ngx_ct_netsuite_add_header(r, "WebHook-Allowed-Origin",
+                                      ec->origin.data, ec->origin.len, NULL) != NGX_OK
+        || ngx_ct_netsuite_add_header(r, "Allow", allow.data, allow.len,
+                                         NULL) != NGX_OK
         || (ngx_ct_netsuite_header(r, "WebHook-Request-Rate", &origin)
             == NGX_OK
-            && ngx_ct_netsuite_eventgrid_add_header(r, "WebHook-Allowed-Rate",
-                                                    &rate) != NGX_OK))
+            && ngx_ct_netsuite_add_header(r, "WebHook-Allowed-Rate",
+                                          rate.data, rate.len, NULL) != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -95,6 +95,10 @@ ngx_int_t ngx_ct_netsuite_webhook_handler(ngx_http_request_t *r);
 ngx_int_t ngx_ct_netsuite_answer(ngx_http_request_t *r, ngx_uint_t status,
     const char *result, ngx_str_t *id, const char *error);
 
+/* Adds a response header; *out (when given) points at it. */
+ngx_int_t ngx_ct_netsuite_add_header(ngx_http_request_t *r, const char *key,
+    u_char *value, size_t len, ngx_table_elt_t **out);
+
 ngx_int_t ngx_ct_netsuite_answer_raw(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *json);
 

@@ -73,36 +73,11 @@ static ngx_int_t ngx_ct_netsuite_status_resource(ngx_http_request_t *r,
 
 /* --- answers ------------------------------------------------------------- */
 
-static ngx_int_t
-ngx_ct_netsuite_status_header(ngx_http_request_t *r, const char *key,
-    u_char *value, size_t len, ngx_table_elt_t **out)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) key;
-    h->key.len = ngx_strlen(key);
-    h->value.data = value;
-    h->value.len = len;
-
-    if (out) {
-        *out = h;
-    }
-
-    return NGX_OK;
-}
-
-
 ngx_int_t
 ngx_ct_netsuite_status_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *result, ngx_str_t *id, const char *error)
 {
-    if (ngx_ct_netsuite_status_header(r, "Cache-Control",
+    if (ngx_ct_netsuite_add_header(r, "Cache-Control",
                                       (u_char *) "no-store", 8, NULL)
         != NGX_OK)
     {
@@ -172,7 +147,7 @@ ngx_ct_netsuite_status_send(ngx_http_request_t *r, json_t *view,
         last = ngx_sprintf(etag, "\"%xL-%08xD\"", updated,
                            ngx_crc32_long(json.data, json.len));
 
-        if (ngx_ct_netsuite_status_header(r, "ETag", etag, last - etag,
+        if (ngx_ct_netsuite_add_header(r, "ETag", etag, last - etag,
                                           &r->headers_out.etag)
             != NGX_OK)
         {
@@ -183,7 +158,7 @@ ngx_ct_netsuite_status_send(ngx_http_request_t *r, json_t *view,
     }
 
     /* caches revalidate every time; the validators make that cheap */
-    if (ngx_ct_netsuite_status_header(r, "Cache-Control",
+    if (ngx_ct_netsuite_add_header(r, "Cache-Control",
                                       (u_char *) "no-cache", 8, NULL)
         != NGX_OK)
     {
@@ -269,7 +244,7 @@ ngx_ct_netsuite_status_auth(ngx_http_request_t *r)
                   "ct_netsuite: status token %s",
                   rc == NGX_DECLINED ? "missing" : "does not match");
 
-    if (ngx_ct_netsuite_status_header(r, "WWW-Authenticate",
+    if (ngx_ct_netsuite_add_header(r, "WWW-Authenticate",
             (u_char *) (rc == NGX_DECLINED
                 ? "Bearer realm=\"ct_netsuite\""
                 : "Bearer realm=\"ct_netsuite\", "
@@ -302,7 +277,7 @@ ngx_ct_netsuite_status_access(ngx_http_request_t *r)
     }
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        if (ngx_ct_netsuite_status_header(r, "Allow",
+        if (ngx_ct_netsuite_add_header(r, "Allow",
                                           (u_char *) "GET, HEAD", 9, NULL)
             != NGX_OK)
         {
