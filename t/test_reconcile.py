@@ -36,9 +36,11 @@ def expected(res):
     """(eid, type, total, currency, date) the worker posts for the data."""
     out = []
     for o in res["orders"]:
-        out.append(("ct-order-" + o["id"], "salesOrder",
-                    money(o["totalPrice"]), o["totalPrice"]["currencyCode"],
-                    o["createdAt"][:10]))
+        # the sales order carries the tax: the gross total, also for stores
+        # with net prices, where totalPrice is net
+        total = o.get("taxedPrice", {}).get("totalGross", o["totalPrice"])
+        out.append(("ct-order-" + o["id"], "salesOrder", money(total),
+                    total["currencyCode"], o["createdAt"][:10]))
     for p in res["payments"]:
         for tx in p.get("transactions", []):
             if tx["type"] == "Refund" and tx["state"] == "Success":

@@ -53,15 +53,23 @@ ctns_recon_in(const ctns_recon_t *r, const char *iso)
 static void
 ctns_recon_order(ctns_recon_t *r, const json_t *o)
 {
+    json_t              *total;
     const char          *id, *number;
     ctns_money_t         m;
     ctns_recon_item_t   *it;
 
     id = json_string_value(json_object_get(o, "id"));
 
-    if (id == NULL || ctns_money_get(json_object_get(o, "totalPrice"), &m)
-                      != 0)
-    {
+    /*
+     * The NetSuite document carries the tax: compare with the gross total.
+     * totalPrice is net for stores with net prices (US sales tax).
+     */
+    total = json_object_get(json_object_get(o, "taxedPrice"), "totalGross");
+    if (total == NULL) {
+        total = json_object_get(o, "totalPrice");
+    }
+
+    if (id == NULL || ctns_money_get(total, &m) != 0) {
         return;
     }
 
