@@ -352,29 +352,28 @@ ctns_conf_stream(ctns_conf_t *cf, const json_t *root,
 }
 
 
-static int
+static void
 ctns_conf_url(const ctns_sect_t *s, const char *key, char *dst, size_t len,
     int required, const char *dflt)
 {
     char    path[160];
     size_t  n;
 
+    /* absent (the default applies) or already reported */
     if (ctns_conf_str(s, key, dst, len, required, dflt) != 0) {
-        return dst[0] ? 0 : -1;
+        return;
     }
 
     if (strncmp(dst, "https://", 8) != 0 && strncmp(dst, "http://", 7) != 0) {
         snprintf(path, sizeof(path), "%s.%s", s->section, key);
         ctns_conf_error(s->errs, path, "must be an http:// or https:// URL");
-        return -1;
+        return;
     }
 
     n = strlen(dst);
     while (n && dst[n - 1] == '/') {
         dst[--n] = '\0';
     }
-
-    return 0;
 }
 
 
