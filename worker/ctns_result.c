@@ -131,7 +131,9 @@ ctns_order_number(const ctns_job_t *job)
 }
 
 
-char *
+/* The JSON of the job's error for last_error ({"http",...,"at"}). */
+
+static char *
 ctns_result_error_json(const ctns_job_t *job, int64_t at)
 {
     json_t  *o;

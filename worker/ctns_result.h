@@ -25,8 +25,5 @@ int ctns_result_done(ctns_job_t *job, const char *action, const char *note);
 int ctns_result_retry(ctns_job_t *job, int64_t due_ms);
 int ctns_result_dead(ctns_job_t *job);
 
-/* The JSON of the job's error for last_error ({"http",...,"at"}). */
-char *ctns_result_error_json(const ctns_job_t *job, int64_t at);
-
 
 #endif /* _CTNS_RESULT_H_INCLUDED_ */

@@ -24,7 +24,6 @@ typedef struct {
     char               **streams;         /* one key per shard */
     char                 retry_key[96];
     char                 dlq_key[96];
-    int64_t              claim_cursor_ms;
 } ctns_store_t;
 
 
