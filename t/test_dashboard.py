@@ -320,6 +320,8 @@ def test_search_by_psp_reference_and_order_id(nginx_factory, redis_server,
     for query in ("8815830153220001", oid.upper()):
         page.goto(base + "#/search")
         ready(page)
+        # the previous answer goes, so that the wait sees the new one
+        page.eval("document.getElementById('order').textContent = ''")
         page.eval("document.getElementById('q').value = ''")
         page.eval("document.getElementById('q').focus()")
         page.type(query)
