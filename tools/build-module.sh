@@ -87,5 +87,8 @@ make -f $makefile -j2 modules > "$tree/make.log" 2>&1 || {
     grep -E "error:|warning:" "$tree/make.log" >&2 || tail -n 40 "$tree/make.log" >&2
     echo "build-module: compilation failed, see $tree/make.log" >&2
     exit 1; }
-cp objs/ngx_ct_netsuite_module.so "$out"
+# a new file renamed into place: cp would rewrite the inode that running
+# nginx masters have mapped, and their next forked workers would crash
+cp objs/ngx_ct_netsuite_module.so "$out.tmp.$$"
+mv -f "$out.tmp.$$" "$out"
 echo "build-module: $out" >&2
