@@ -70,7 +70,8 @@ def test_demo_runs_every_step(demo_run):
         assert "==> " + step in out, (step, demo_run["err"][-3000:])
     # progress lines while the day is replayed
     assert re.search(r"delivered +\d+ +enqueued +\d+ +duplicates +\d+ +"
-                     r"synced +\d+ +retrying +\d+ +dead +\d+", out)
+                     r"synced +\d+ +skipped +\d+ +retrying +\d+ +"
+                     r"dead +\d+", out)
     for store in STORES:
         assert re.search(r"^  %s \((USD|EUR|JPY)\): \d+ orders" % store, out,
                          re.M), store

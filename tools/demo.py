@@ -63,7 +63,7 @@ SERVICES = ("sender-hmac", "sender-pubsub", "sender-sns",
 CHANNELS = ("hmac", "pubsub", "sns", "eventbridge", "eventgrid")
 AUDIENCE = "https://hooks.example.com/ct/pubsub"
 
-# the unmapped SKU of the broken order, and why it is broken
+# a SKU launched in commercetools before anyone mapped it to a NetSuite item
 NEW_SKU = "DEMO-NEW-SKU"
 
 # NetSuite latency per request (ms): real accounts answer in 150-600 ms;
@@ -79,6 +79,11 @@ MAPPING_KEYS = ("routing", "items", "tax", "discounts", "shipping",
 
 DOC_TYPES = ("customer", "salesOrder", "invoice", "customerDeposit",
              "customerPayment", "creditMemo", "customerRefund", "deposit")
+DOC_NAMES = {"customer": "customer", "salesOrder": "sales order",
+             "invoice": "invoice", "customerDeposit": "customer deposit",
+             "customerPayment": "customer payment",
+             "creditMemo": "credit memo", "customerRefund": "customer refund",
+             "deposit": "bank deposit of a payout"}
 DOC_SHORT = {"salesOrder": "SO", "invoice": "INV", "customerDeposit": "DEP",
              "customerPayment": "PAY", "creditMemo": "CM",
              "customerRefund": "REF", "deposit": "BANKDEP",
@@ -302,6 +307,7 @@ class Demo:
             "--save", "", "--logfile", self.run.p("logs", "redis.log")])
         wait_port(port)
         import redis as redis_py
+        self.redis_error = redis_py.exceptions.ResponseError
         self.rds = redis_py.Redis(host="127.0.0.1", port=port,
                                   decode_responses=True, socket_timeout=10)
         while True:
@@ -585,7 +591,6 @@ class Demo:
             argv += opts[c] + files[c]
             self.senders[c] = self.run.start("sender-" + c, argv,
                                              log_name="send-" + c)
-        self.send_plan = {c: len(files[c]) for c in CHANNELS}
 
     # --- progress -----------------------------------------------------------
 
@@ -625,7 +630,7 @@ class Demo:
                 for g in self.rds.xinfo_groups(key):
                     if g["name"] == GROUP:
                         n += g["pending"] + (g.get("lag") or 0)
-            except Exception:           # no stream yet
+            except self.redis_error:    # no stream or group yet
                 pass
         return n
 
@@ -634,11 +639,10 @@ class Demo:
         s = self.states()
         delivered = sum(m.values())
         return ("delivered %5d  enqueued %5d  duplicates %4d  synced %5d  "
-                "retrying %3d  dead %2d  backlog %4d"
+                "skipped %4d  retrying %3d  dead %3d  backlog %4d"
                 % (delivered, m.get("enqueued", 0), m.get("duplicate", 0),
-                   s.get("synced", 0) + s.get("stale", 0)
-                   + s.get("ignored", 0), s.get("retrying", 0),
-                   s.get("dead", 0), self.backlog()))
+                   s.get("synced", 0), s.get("stale", 0) + s.get("ignored", 0),
+                   s.get("retrying", 0), s.get("dead", 0), self.backlog()))
 
     def wait_quiet(self, what, timeout, senders=()):
         """Shows progress every 2 s until the senders are done, nothing is
@@ -842,6 +846,8 @@ class Demo:
 
     def report(self):
         step("The books, per store")
+        say("    (%s)" % ", ".join("%s %s" % (DOC_SHORT[t], DOC_NAMES[t])
+                                   for t in DOC_TYPES))
         books = Books(self)
         ok = books.table(self.settled)
         dead = self.dead_letters()
