@@ -385,3 +385,49 @@ def test_checker_rejects_bad_examples(tmp_path):
     rc, out = check_config(tmp_path, merge_patch(
         example_config(), {"retry": {"max_attempts": "many"}}))
     assert rc != 0 and "retry.max_attempts" in out, out
+
+
+# --- links -------------------------------------------------------------------
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+FENCED = re.compile(r"^```.*?^```", re.S | re.M)
+
+
+def anchors(path):
+    """GitHub's anchors of a Markdown file's headings."""
+    with open(path) as fh:
+        text = FENCED.sub("", fh.read())
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+            for h in re.findall(r"^#{1,6}\s+(.*)$", text, re.M)}
+
+
+def broken_links(path):
+    with open(path) as fh:
+        text = FENCED.sub("", fh.read())
+    bad = []
+    for t in LINK.findall(text):
+        if re.match(r"[a-z]+:", t):
+            continue
+        rel, _, anchor = t.partition("#")
+        target = os.path.normpath(os.path.join(os.path.dirname(path), rel)) \
+            if rel else path
+        if not os.path.exists(target):
+            bad.append("%s: no such file" % t)
+        elif anchor and target.endswith(".md") and \
+                anchor not in anchors(target):
+            bad.append("%s: no such heading" % t)
+    return bad
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: os.path.relpath(p, ROOT))
+def test_relative_links_resolve(path):
+    """Links between the docs point at files and headings that exist."""
+    assert broken_links(path) == []
+
+
+def test_link_checker_finds_broken_links(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# Top `x`: y\n[a](#top-x-y) [b](#nope) [c](missing.md)"
+                    " [d](https://example.com/x)\n")
+    assert broken_links(str(page)) == ["#nope: no such heading",
+                                       "missing.md: no such file"]
