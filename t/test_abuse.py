@@ -435,11 +435,6 @@ def test_many_abusers_at_once_other_clients_unaffected(hook, redis):
     assert len(stream_entries(redis)) == len(good)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the edge accepts \\u0000 escapes in free-text fields (valid JSON, "
-    "RFC 8259) but worker/ctns_job.c parses the payload with json_loadb("
-    "..., 0, ...), without JSON_ALLOW_NUL: the acknowledged order is "
-    "dead-lettered as malformed and a replay cannot help"))
 def test_escaped_nul_in_free_text_is_posted(hook, redis, netsuite, workers):
     workers.start()
     m = order_created()

@@ -309,13 +309,6 @@ def test_nginx_binary_upgrade_under_load(nginx_factory, redis_server, redis,
                    what="masters exit")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a write that commits and then loses its keep-alive connection is "
-    "re-sent by libcurl itself (\"Connection died, retrying a fresh "
-    "connect\") with the same OAuth 1.0 header; NetSuite refuses the "
-    "reused nonce (simulator audit: UsedNonce) with 401 INVALID_LOGIN and "
-    "the worker dead-letters the acknowledged order at attempt 1 with a "
-    "misleading login error (worker/ctns_http.c, worker/ctns_nsauth.c)"))
 def test_commit_then_drop_on_reused_connections(nginx_factory, redis_server,
                                                 redis, netsuite, workers):
     n = webhook_nginx(nginx_factory, redis_server)

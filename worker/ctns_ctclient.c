@@ -178,7 +178,7 @@ ctns_ctclient_result(const ctns_http_req_t *r, const char *path)
         return NULL;
     }
 
-    root = json_loadb(r->resp, r->resp_len, 0, &jerr);
+    root = json_loadb(r->resp, r->resp_len, JSON_ALLOW_NUL, &jerr);
     if (!json_is_object(root)) {
         json_decref(root);
         return NULL;

@@ -143,7 +143,7 @@ ctns_job_parse(ctns_job_t *job)
     ev->payload_len = strlen(p);
 
     if (job->malformed[0] == '\0') {
-        job->payload = json_loadb(p, ev->payload_len, 0, &jerr);
+        job->payload = json_loadb(p, ev->payload_len, JSON_ALLOW_NUL, &jerr);
 
         if (!json_is_object(job->payload)) {
             snprintf(job->malformed, sizeof(job->malformed),
@@ -974,6 +974,29 @@ ctns_job_ns_done(ctns_http_req_t *r)
     if (cls == CTNS_NS_OK) {
         ctns_job_ns_ok(job, r);
         ctns_http_req_free(r);
+        return;
+    }
+
+    /*
+     * libcurl re-sends a request by itself when a reused connection died
+     * before any answer, with the same OAuth 1.0 nonce, which NetSuite
+     * refuses with 401: after a write, a 401 may hide a committed record.
+     * Look first (with a fresh signature), and once the record was seen,
+     * a 401 on the repeated write is retried later, never dead-lettered.
+     */
+    if (cls == CTNS_NS_AUTH && job->step == CTNS_STEP_WRITE
+        && (job->resent || !job->auth_retried))
+    {
+        ctns_nsauth_rejected(&job->eng->nsauth, r);
+        ctns_http_req_free(r);
+
+        if (job->resent) {
+            ctns_job_fail(job, 0);
+            return;
+        }
+
+        job->auth_retried = 1;
+        ctns_job_step(job, CTNS_STEP_VERIFY);
         return;
     }
 
