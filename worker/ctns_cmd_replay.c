@@ -58,8 +58,9 @@ ctns_replay_one(ctns_store_t *st, const char *dlq_id, const redisReply *f)
     slash = res ? strchr(res, '/') : NULL;
 
     if (slash == NULL || slash - res >= (long) sizeof(rtype)) {
-        fprintf(stderr, "%s: no usable resource field, left in the "
-                "dead-letter stream\n", dlq_id);
+        ctns_log(CTNS_LOG_ERROR, "dead letter without a usable resource "
+                 "field, left in the dead-letter stream",
+                 json_pack("{s:s}", "dlq_id", dlq_id));
         return -1;
     }
 
@@ -95,7 +96,8 @@ ctns_replay_one(ctns_store_t *st, const char *dlq_id, const redisReply *f)
 
     if (r == NULL || r->type != REDIS_REPLY_STRING) {
         freeReplyObject(r);
-        fprintf(stderr, "%s: cannot enqueue into %s\n", dlq_id, stream);
+        ctns_log(CTNS_LOG_ERROR, "cannot enqueue a dead letter",
+                 json_pack("{s:s,s:s}", "dlq_id", dlq_id, "stream", stream));
         return -1;
     }
 
@@ -132,7 +134,10 @@ ctns_replay_one(ctns_store_t *st, const char *dlq_id, const redisReply *f)
     ctns_cmd_str(&c[2], st->dlq_key);
     ctns_cmd_str(&c[2], dlq_id);
 
-    printf("replayed %s -> %s %s (%s)\n", dlq_id, stream, r->str, res);
+    /* the daemon replays too (control requests): a log line, not stdout */
+    ctns_log(CTNS_LOG_INFO, "dead letter re-enqueued",
+             json_pack("{s:s,s:s,s:s,s:s}", "dlq_id", dlq_id, "stream",
+                       stream, "entry", r->str, "resource", res));
     freeReplyObject(r);
 
     rc = ctns_store_pipeline(st, &c[1], 2);
@@ -157,8 +162,9 @@ ctns_replay_range(ctns_store_t *st, const char *from, const char *to,
     r = redisCommand(st->ctx, "XRANGE %s %s %s COUNT 100", st->dlq_key, from,
                      to);
     if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
-        fprintf(stderr, "ctns-worker: XRANGE %s failed: %s\n", st->dlq_key,
-                r ? r->str : st->ctx->errstr);
+        ctns_log(CTNS_LOG_ERROR, "reading the dead-letter stream failed",
+                 json_pack("{s:s,s:s}", "key", st->dlq_key, "error",
+                           r && r->str ? r->str : st->ctx->errstr));
         freeReplyObject(r);
         return -1;
     }
