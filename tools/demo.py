@@ -704,6 +704,8 @@ class Demo:
             why = f.get("detail") or f.get("error") or "?"
             why = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "<id>", why)
             why = re.sub(r"ORD-[0-9-]+", "<order>", why)
+            why = why.replace("Error while accessing a resource. You have "
+                              "entered an ", "")
             key = (f.get("code", ""), why[:100])
             groups.setdefault(key, []).append(f.get("type", ""))
         for (code, why), types in sorted(groups.items(),
@@ -751,7 +753,7 @@ class Demo:
                 "PSP files only")
             self.notes.append("import-settlement not available")
             return False
-        ok = True
+        failed = []
         for path, fmt in [(f, "adyen") for f in files] + [(stripe, "stripe")]:
             if not os.path.exists(path):
                 continue
@@ -765,9 +767,11 @@ class Demo:
             for line in out[-2:]:
                 say("      " + line[:150])
             if r.returncode != 0:
-                ok = False
-        if not ok:
-            self.notes.append("a settlement import failed")
+                failed.append(os.path.basename(path))
+        if failed:
+            self.notes.append("import-settlement exited non-zero for %s "
+                              "(see `ctns-worker settlements --unmatched`)"
+                              % ", ".join(failed))
         return True
 
     def reconcile(self):
