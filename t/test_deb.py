@@ -37,6 +37,7 @@ from harness.common import ROOT, SAN, fixture_path, wait_until
 from harness.netsuite import default_credentials
 from harness.nginx import Nginx
 from harness.redis_server import RedisServer
+from harness.status import get
 from harness.webhook import SECRET, deliver, order_created, stream_entries
 
 MODULE_PKG = "libnginx-mod-http-ct-netsuite"
@@ -48,6 +49,7 @@ ENABLED = "/etc/nginx/modules-enabled/50-mod-http-ct-netsuite.conf"
 AVAILABLE = "/usr/share/nginx/modules-available/mod-http-ct-netsuite.conf"
 SO = "/usr/lib/nginx/modules/ngx_ct_netsuite_module.so"
 EXAMPLES = "/usr/share/doc/%s/examples/" % MODULE_PKG
+DASHBOARD = "/usr/share/ct-netsuite/dashboard/"
 HOOK = "/hooks/commercetools"
 REDIS_PASSWORD = "test-only-redis-password"
 UNIT_DIR = "/lib/systemd/system"
@@ -368,6 +370,40 @@ def test_module_enabled_by_snippet_ingests(edge, redis):
     # the module came from the package, not from the build tree
     assert "/usr/lib/nginx/modules" in os.readlink(edge.path("modules"))
     assert os.path.isfile(EXAMPLES + "ct-netsuite.conf")
+
+
+def test_dashboard_served_by_shipped_snippet(debs, redis_auth):
+    """The page's files as docs/dashboard.md expects them, served by the
+    stock nginx through the example snippet included as it is."""
+    for name in sorted(os.listdir(os.path.join(ROOT, "dashboard"))):
+        with open(os.path.join(ROOT, "dashboard", name), "rb") as a, \
+                open(DASHBOARD + name, "rb") as b:
+            assert a.read() == b.read(), name
+    http = "ct_netsuite_redis %s password=%s timeout=1s;" % (
+        redis_auth.address, REDIS_PASSWORD)
+    server = """
+        location /ct/status/ {
+            ct_netsuite_status;
+        }
+        include %sdashboard.conf;
+""" % EXAMPLES
+    n = PackagedNginx(http=http, server=server)
+    n.start()
+    try:
+        st, hdrs, body = get(n.port, "/ops/index.html")
+        assert st == 200, body
+        assert "<html" in body.lower()
+        assert hdrs["content-type"].startswith("text/html")
+        assert "default-src 'self'" in hdrs["content-security-policy"]
+        assert hdrs["x-content-type-options"] == "nosniff"
+        st, hdrs, _ = get(n.port, "/ops/app.js")
+        assert st == 200
+        assert hdrs["content-type"].startswith("application/javascript")
+        # the page's data comes from the status location next to it
+        st, _, body = get(n.port, "/ct/status/")
+        assert st == 200, body
+    finally:
+        n.cleanup()
 
 
 def operator_configures(redis_auth, netsuite):
