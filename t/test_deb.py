@@ -337,7 +337,8 @@ def test_installed_layout(debs):
     st = os.stat("/etc/ctns/ctns.json")
     assert (st.st_uid, grp.getgrgid(st.st_gid).gr_name) == (0, "ctns")
     assert stat.S_IMODE(st.st_mode) == 0o640
-    assert stat.S_IMODE(os.stat("/etc/default/ctns-worker").st_mode) == 0o600
+    for secrets in ("/etc/default/ctns-worker", "/etc/default/ctns-keys"):
+        assert stat.S_IMODE(os.stat(secrets).st_mode) == 0o600, secrets
 
     assert run(["ctns-worker", "version"]).strip() == \
         "ctns-worker " + version()
@@ -482,15 +483,17 @@ def test_worker_unit_posts_to_netsuite(edge, redis, redis_auth, netsuite):
     assert rc == 0, open(log.name).read()
 
 
-def test_keys_unit_fetches_for_nginx(debs, redis_server, key_server):
-    """ctns-keys as its unit runs it writes the JWKS where nginx's
-    unprivileged workers can read it."""
+def test_keys_unit_fetches_for_nginx(debs, redis_auth, key_server):
+    """ctns-keys as its unit runs it, with the Redis password in its
+    environment file, writes the JWKS where nginx's unprivileged workers
+    can read it."""
     svc = unit("ctns-keys.service")
     with open(fixture_path("signatures", "jwks.json"), "rb") as fh:
         jwks = fh.read()
     key_server.route("/oauth2/v3/certs", jwks)
     with open("/etc/default/ctns-keys", "a") as fh:
-        fh.write("CTNS_REDIS=%s\n" % redis_server.address)
+        fh.write("CTNS_REDIS=%s\n" % redis_auth.address)
+        fh.write("CTNS_REDIS_PASSWORD=%s\n" % REDIS_PASSWORD)
         fh.write('CTNS_KEYS_OPTS="--jwks-url %s/oauth2/v3/certs '
                  '--timeout 5"\n' % key_server.base)
 
@@ -509,6 +512,8 @@ def test_keys_unit_fetches_for_nginx(debs, redis_server, key_server):
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=30)[0].decode(errors="replace")
     assert proc.returncode == 0, out
+    assert "with AUTH" in out and " error: " not in out, out
+    assert REDIS_PASSWORD not in out
 
     with open(target, "rb") as fh:
         assert fh.read() == jwks

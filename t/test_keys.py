@@ -3,7 +3,8 @@
 JWKS download with validation and atomic replacement, SNS signing
 certificates from <prefix>:keys:wanted (host rules of the module, test base
 URL only redirecting the fetch), subscription confirmations from the
-<prefix>:control stream with consumer group ctns-keys, exit codes.
+<prefix>:control stream with consumer group ctns-keys, exit codes, AUTH
+with a Redis password from a file or the environment.
 """
 
 import json
@@ -12,14 +13,17 @@ import signal
 import subprocess
 import time
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from harness.common import build_path, fixture_path, wait_until
 from harness.keyserver import cert_file_name, run_keys
+from harness.redis_server import RedisServer
 
 CERT_URL = ("https://sns.us-east-1.amazonaws.com/"
             "SimpleNotificationService-0123456789abcdef0123456789abcdef.pem")
 CERT_PATH = CERT_URL[len("https://sns.us-east-1.amazonaws.com"):]
+REDIS_PASSWORD = "test-only-keys-redis-password"
 
 
 def read_fixture(*parts, mode="rb"):
@@ -319,3 +323,79 @@ def test_interval_loop_picks_up_new_work_and_stops_on_sigterm(
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+# --- Redis with a password ----------------------------------------------------
+
+
+class PasswordRedis(RedisServer):
+    """redis-server with requirepass, its client authenticated."""
+
+    def __init__(self):
+        super().__init__(extra=["--requirepass", REDIS_PASSWORD])
+
+    def client(self, **kw):
+        return super().client(password=REDIS_PASSWORD, **kw)
+
+
+@pytest.fixture
+def redis_auth():
+    srv = PasswordRedis().start()
+    yield srv
+    srv.cleanup()
+
+
+def test_redis_password_from_file_or_environment(redis_auth, key_server,
+                                                 tmp_path):
+    pem = read_fixture("signatures", "TEST-ONLY-self-signed-cert.pem")
+    key_server.route(CERT_PATH, pem)
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    args = ["--sns-cert-dir", str(certs), "--sns-cert-base-url",
+            key_server.base]
+    r = redis_auth.client()
+    secret = tmp_path / "redis.password"
+    secret.write_text(REDIS_PASSWORD + "\n")     # as echo writes it
+    none = {"CTNS_REDIS_PASSWORD": ""}
+
+    # no password: Redis refuses the work, which is left for the next run
+    r.sadd("ctns:keys:wanted", CERT_URL)
+    rc, log = run_keys(redis_auth, *args, env=none)
+    assert rc == 1, log
+    assert r.scard("ctns:keys:wanted") == 1
+
+    # a wrong one: refused at connect, said so without the password
+    rc, log = run_keys(redis_auth, *args,
+                       env={"CTNS_REDIS_PASSWORD": "wrong-password"})
+    assert rc == 1, log
+    assert "AUTH failed" in log and "wrong-password" not in log
+
+    # the file, first line only; the environment is not consulted
+    rc, log = run_keys(redis_auth, "--redis-password-file", str(secret),
+                       *args, env={"CTNS_REDIS_PASSWORD": "wrong-password"})
+    assert rc == 0, log
+    assert (certs / cert_file_name(CERT_URL)).read_bytes() == pem
+    assert r.scard("ctns:keys:wanted") == 0
+    assert "with AUTH" in log and REDIS_PASSWORD not in log
+
+    # the environment, as the unit's EnvironmentFile= gives it
+    r.sadd("ctns:keys:wanted", CERT_URL)
+    rc, log = run_keys(redis_auth, *args,
+                       env={"CTNS_REDIS_PASSWORD": REDIS_PASSWORD})
+    assert rc == 0 and "already cached" in log, log
+    assert r.scard("ctns:keys:wanted") == 0
+
+
+def test_redis_password_file_errors(tmp_path):
+    keys = build_path("ctns-keys")
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    long = tmp_path / "long"
+    long.write_text("x" * 513)
+    for path, why in ((tmp_path / "missing", "No such file"),
+                      (empty, "want one line"), (long, "want one line")):
+        p = subprocess.run([keys, "--redis", "127.0.0.1:1",
+                            "--redis-password-file", str(path)],
+                           stderr=subprocess.PIPE, timeout=10)
+        assert p.returncode == 2
+        assert why.encode() in p.stderr, p.stderr

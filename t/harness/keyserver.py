@@ -72,12 +72,13 @@ def cert_file_name(url):
     return "sns-" + hashlib.sha256(url.encode()).hexdigest() + ".pem"
 
 
-def run_keys(redis_server, *args, timeout=30):
-    """Runs build/ctns-keys once: (exit code, stderr text)."""
+def run_keys(redis_server, *args, timeout=30, env=None):
+    """Runs build/ctns-keys once: (exit code, stderr text); env adds to
+    the test's environment."""
     cmd = [build_path("ctns-keys"), "--redis", redis_server.address,
            "--timeout", "5"] + list(args)
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=timeout, env=dict(os.environ))
+                       timeout=timeout, env=dict(os.environ, **(env or {})))
     return p.returncode, p.stderr.decode(errors="replace")
 
 

@@ -1,14 +1,17 @@
 /*
  * Copyright (C) ct-netsuite authors
  *
- * ctns-keys --redis HOST:PORT [--prefix ctns] [--jwks-url URL]
+ * ctns-keys --redis HOST:PORT [--redis-password-file PATH]
+ *           [--prefix ctns] [--jwks-url URL]
  *           [--jwks-file PATH] [--sns-cert-dir DIR]
  *           [--sns-cert-base-url URL] [--sns-confirm-base-url URL]
  *           [--timeout SECONDS] [--once | --interval SECONDS]
  *
  * Exit codes: 0 all work done; 1 some work failed (it is retried by the
  * next run); 2 usage.  With --interval it runs until SIGTERM or SIGINT and
- * then exits 0.
+ * then exits 0.  The Redis password comes from --redis-password-file or
+ * the environment variable CTNS_REDIS_PASSWORD, never from the command
+ * line, which every user of the host can read in /proc.
  */
 
 #include <errno.h>
@@ -24,6 +27,11 @@
 
 
 #define CTNS_KEYS_GOOGLE_JWKS  "https://www.googleapis.com/oauth2/v3/certs"
+#define CTNS_KEYS_PASSWORD_MAX  512
+
+
+/* one more than allowed, to tell a long line, and the terminating NUL */
+static char  ctns_keys_password[CTNS_KEYS_PASSWORD_MAX + 2];
 
 
 static volatile sig_atomic_t  ctns_keys_stop;
@@ -41,6 +49,7 @@ ctns_keys_usage(FILE *f)
 {
     fprintf(f,
         "usage: ctns-keys --redis HOST:PORT|unix:PATH [--prefix ctns]\n"
+        "                 [--redis-password-file PATH]\n"
         "                 [--jwks-file PATH [--jwks-url URL]]\n"
         "                 [--sns-cert-dir DIR] [--sns-cert-base-url URL]\n"
         "                 [--sns-confirm-base-url URL] [--timeout SECONDS]\n"
@@ -50,7 +59,8 @@ ctns_keys_usage(FILE *f)
         "SNS signing certificates listed in <prefix>:keys:wanted into\n"
         "--sns-cert-dir, and performs SNS subscription confirmations queued\n"
         "in <prefix>:control.  The base URLs are for tests: the checked\n"
-        "URL's path is fetched from there instead.\n",
+        "URL's path is fetched from there instead.  The Redis password\n"
+        "is the file's first line, or else $CTNS_REDIS_PASSWORD.\n",
         CTNS_KEYS_GOOGLE_JWKS);
 }
 
@@ -74,13 +84,50 @@ ctns_keys_seconds(const char *s, const char *opt)
 }
 
 
+/*
+ * The password file's first line (a trailing newline is no part of it,
+ * as `echo secret > file` writes one); the file is read once, at start.
+ */
+
+static const char *
+ctns_keys_password_file(const char *path)
+{
+    FILE    *f;
+    size_t   n;
+
+    f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "ctns-keys: --redis-password-file %s: %s\n",
+                path, strerror(errno));
+        return NULL;
+    }
+
+    n = fread(ctns_keys_password, 1, sizeof(ctns_keys_password) - 1, f);
+    fclose(f);
+
+    ctns_keys_password[n] = '\0';
+    n = strcspn(ctns_keys_password, "\r\n");
+    ctns_keys_password[n] = '\0';
+
+    if (n == 0 || n > CTNS_KEYS_PASSWORD_MAX) {
+        fprintf(stderr, "ctns-keys: --redis-password-file %s: want one line "
+                "of 1..%d characters\n", path, CTNS_KEYS_PASSWORD_MAX);
+        return NULL;
+    }
+
+    return ctns_keys_password;
+}
+
+
 static int
 ctns_keys_options(int argc, char **argv, ctns_keys_conf_t *conf)
 {
-    int  c, once;
+    int          c, once;
+    const char  *password_file;
 
     static const struct option  opts[] = {
         { "redis", required_argument, NULL, 'r' },
+        { "redis-password-file", required_argument, NULL, 'P' },
         { "prefix", required_argument, NULL, 'p' },
         { "jwks-url", required_argument, NULL, 'u' },
         { "jwks-file", required_argument, NULL, 'f' },
@@ -99,10 +146,12 @@ ctns_keys_options(int argc, char **argv, ctns_keys_conf_t *conf)
     conf->jwks_url = CTNS_KEYS_GOOGLE_JWKS;
     conf->timeout = 10;
     once = 0;
+    password_file = NULL;
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'r': conf->redis = optarg; break;
+        case 'P': password_file = optarg; break;
         case 'p': conf->prefix = optarg; break;
         case 'u': conf->jwks_url = optarg; break;
         case 'f': conf->jwks_file = optarg; break;
@@ -145,12 +194,46 @@ ctns_keys_options(int argc, char **argv, ctns_keys_conf_t *conf)
         return -1;
     }
 
+    if (password_file) {
+        conf->redis_password = ctns_keys_password_file(password_file);
+        if (conf->redis_password == NULL) {
+            return -1;
+        }
+
+    } else {
+        conf->redis_password = getenv("CTNS_REDIS_PASSWORD");
+        if (conf->redis_password && conf->redis_password[0] == '\0') {
+            conf->redis_password = NULL;
+        }
+    }
+
+    return 0;
+}
+
+
+/* AUTH with the password; Redis's error says why, never the password. */
+
+static int
+ctns_keys_auth(redisContext *rc, const char *addr, const char *password)
+{
+    redisReply  *r;
+
+    r = redisCommand(rc, "AUTH %s", password);
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+        ctns_keys_log("error", "redis %s: AUTH failed: %s", addr,
+                      r ? r->str : rc->errstr);
+        freeReplyObject(r);
+        return -1;
+    }
+
+    freeReplyObject(r);
+
     return 0;
 }
 
 
 static redisContext *
-ctns_keys_redis(const char *addr, long timeout)
+ctns_keys_redis(const char *addr, const char *password, long timeout)
 {
     int              port;
     char             host[256], *colon;
@@ -183,6 +266,11 @@ ctns_keys_redis(const char *addr, long timeout)
 
     redisSetTimeout(rc, tv);
 
+    if (password && ctns_keys_auth(rc, addr, password) != 0) {
+        redisFree(rc);
+        return NULL;
+    }
+
     return rc;
 }
 
@@ -201,7 +289,7 @@ ctns_keys_run(const ctns_keys_conf_t *conf)
         failed = -1;
     }
 
-    rc = ctns_keys_redis(conf->redis, conf->timeout);
+    rc = ctns_keys_redis(conf->redis, conf->redis_password, conf->timeout);
     if (rc == NULL) {
         return -1;
     }
@@ -243,9 +331,9 @@ main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
-    ctns_keys_log("info", "started: redis %s, prefix %s, %s",
-                  conf.redis, conf.prefix,
-                  conf.interval ? "looping" : "once");
+    ctns_keys_log("info", "started: redis %s%s, prefix %s, %s",
+                  conf.redis, conf.redis_password ? " with AUTH" : "",
+                  conf.prefix, conf.interval ? "looping" : "once");
 
     for ( ;; ) {
         failed = ctns_keys_run(&conf);

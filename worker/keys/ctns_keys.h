@@ -21,6 +21,7 @@
 
 typedef struct {
     const char  *redis;              /* host:port or unix:/path */
+    const char  *redis_password;     /* AUTH on connect, NULL: none */
     const char  *prefix;
     const char  *jwks_url;
     const char  *jwks_file;
