@@ -5,7 +5,8 @@ the NetSuite simulator (SuiteQL) and real Redis (the dead-letter stream).
 NetSuite is pre-loaded with exactly what the worker posts for that day
 (one ct-order-<id> per order with its total, one ct-ref-<txId> per refund),
 then gaps are injected: a deleted record, an altered total, a dead event.
-The report must list those and nothing else.
+The report must list those and nothing else, and the run's counts must
+reach the status API (ctns:reconcile:last) for the dashboard.
 """
 
 import csv
@@ -14,7 +15,9 @@ import json
 
 import pytest
 
+from harness.common import wait_until
 from harness.scenarios import ct_config, start_scenario
+from harness.status import get, start_status
 
 CURRENCY = {"USD": "1", "GBP": "2", "CAD": "3", "EUR": "4", "JPY": "5",
             "KWD": "6"}
@@ -85,13 +88,13 @@ def test_clean_books_have_no_gaps(redis, netsuite, workers, scenario):
     assert any(r[1] == "customerRefund" for r in in_period(rows))
 
 
-def test_injected_gaps_and_nothing_else(redis, netsuite, workers, scenario):
-    sim, res = scenario
+def inject_gaps(redis, netsuite, res):
+    """The books of the scenario with three gaps: (rows in the period,
+    the deleted order, the altered refund, the dead letter's entry id)."""
     rows = in_period(expected(res))
     ids = preload(netsuite, expected(res))
     orders = [r for r in rows if r[1] == "salesOrder"]
     refunds = [r for r in rows if r[1] == "customerRefund"]
-
     # 1. a record deleted in NetSuite
     gone = orders[3]
     d = netsuite.request("DELETE", netsuite.record_path("salesOrder",
@@ -109,6 +112,12 @@ def test_injected_gaps_and_nothing_else(redis, netsuite, workers, scenario):
         "resource": "order/" + orders[5][0][9:], "error": "Invalid "
         "Field Value 999 for the following field: item", "code":
         "INVALID_KEY_OR_REF", "http": "400", "attempts": "1"})
+    return rows, gone, altered, dead
+
+
+def test_injected_gaps_and_nothing_else(redis, netsuite, workers, scenario):
+    sim, res = scenario
+    _, gone, altered, dead = inject_gaps(redis, netsuite, res)
 
     c = conf(workers, sim)
     r = reconcile(workers, c, "--format", "json")
@@ -134,6 +143,39 @@ def test_injected_gaps_and_nothing_else(redis, netsuite, workers, scenario):
     r = reconcile(workers, c)
     assert r.returncode == 1
     assert "3 gaps" in r.stdout
+
+
+def test_summary_stored_for_the_status_view(redis, netsuite, workers,
+                                            scenario, nginx_factory,
+                                            redis_server):
+    n = start_status(nginx_factory, redis_server)
+    wait_until(lambda: get(n.port, "/ct/status/")[0] == 200, timeout=10,
+               what="status ready")
+    st, _, body = get(n.port, "/ct/status/reconcile")
+    assert st == 404 and body["error"] == "no reconciliation run yet"
+
+    sim, res = scenario
+    compared = len(inject_gaps(redis, netsuite, res)[0])
+    r = reconcile(workers, conf(workers, sim))
+    assert r.returncode == 1, r.stdout + r.stderr
+    last = json.loads(redis.get("ctns:reconcile:last"))
+    finished = last.pop("finished_at")
+    assert finished.startswith("20") and finished.endswith("Z")
+    assert last == {"from": "2026-07-01T00:00:00.000Z",
+                    "to": "2026-07-03T00:00:00.000Z",
+                    "compared": compared, "matched": compared - 2,
+                    "gaps": 3, "missing": 1, "extra": 0, "mismatch": 1,
+                    "dead": 1}
+    st, _, body = get(n.port, "/ct/status/reconcile")
+    assert st == 200 and body == dict(last, finished_at=finished)
+
+    # a run that could not read a system leaves the last summary alone
+    bad = conf(workers, sim)
+    bad["netsuite"]["base_url"] = "http://127.0.0.1:1"
+    r = reconcile(workers, bad)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert json.loads(redis.get("ctns:reconcile:last"))["finished_at"] == \
+        finished
 
 
 def test_extra_record_in_netsuite(redis, netsuite, workers, scenario):

@@ -6,8 +6,10 @@
  * refund amount) created in the period against NetSuite transactions with
  * those external ids (SuiteQL, paged), plus every dead-lettered event.
  * Both sides are read with a day of margin so that time zones and posting
- * delays at the edges of the period do not show as gaps.  Exit status 1
- * when there is any gap, so that a scheduler notices.
+ * delays at the edges of the period do not show as gaps.  The counts of
+ * a finished run are stored under <prefix>:reconcile:last for the status
+ * API and the dashboard.  Exit status 1 when there is any gap, so that a
+ * scheduler notices.
  */
 
 
@@ -400,6 +402,68 @@ ctns_recon_dead(ctns_recon_t *r)
 }
 
 
+/*
+ * The summary the dashboard shows: the period (to exclusive), when the run
+ * finished, and the gap counts by kind; the gaps themselves stay in the
+ * printed report, where a month of them does not weigh on Redis.
+ */
+static int
+ctns_recon_store(ctns_recon_t *r)
+{
+    char         *doc, key[128], from[40], to[40], at[40];
+    size_t        i, kinds[CTNS_GAP_DEAD + 1];
+    json_t       *sum;
+    const char   *argv[3];
+    redisReply   *rep;
+
+    memset(kinds, 0, sizeof(kinds));
+
+    for (i = 0; i < r->rep.n; i++) {
+        kinds[r->rep.gaps[i].kind]++;
+    }
+
+    ctns_time_iso(r->from, from, sizeof(from));
+    ctns_time_iso(r->to, to, sizeof(to));
+    ctns_time_iso(ctns_now_ms(), at, sizeof(at));
+
+    sum = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+                    "from", from, "to", to, "finished_at", at,
+                    "compared", (json_int_t) r->rep.compared,
+                    "matched", (json_int_t) r->rep.matched,
+                    "gaps", (json_int_t) r->rep.n,
+                    "missing", (json_int_t) kinds[CTNS_GAP_MISSING],
+                    "extra", (json_int_t) kinds[CTNS_GAP_EXTRA],
+                    "mismatch", (json_int_t) kinds[CTNS_GAP_TOTAL],
+                    "dead", (json_int_t) kinds[CTNS_GAP_DEAD]);
+    doc = sum ? json_dumps(sum, JSON_COMPACT) : NULL;
+    json_decref(sum);
+
+    if (doc == NULL) {
+        fprintf(stderr, "reconcile: summary: out of memory\n");
+        return -1;
+    }
+
+    ctns_batch_key(r->b, key, sizeof(key), "reconcile:last");
+
+    argv[0] = "SET";
+    argv[1] = key;
+    argv[2] = doc;
+
+    rep = ctns_batch_redis(r->b, 3, argv);
+    free(doc);
+
+    if (rep == NULL) {
+        fprintf(stderr, "reconcile: storing the summary: %s\n",
+                r->b->error);
+        return -1;
+    }
+
+    freeReplyObject(rep);
+
+    return 0;
+}
+
+
 /* a date is the whole day: --to 2026-07-31 includes the 31st */
 static int
 ctns_recon_period(ctns_recon_t *r, const ctns_batch_opts_t *o)
@@ -469,7 +533,7 @@ ctns_cmd_reconcile(ctns_batch_t *b, const ctns_batch_opts_t *o)
         && ctns_recon_dead(&r) == 0)
     {
         ctns_recon_print(&r.rep, fmt, stdout);
-        rc = r.rep.n ? 1 : 0;
+        rc = ctns_recon_store(&r) != 0 ? 3 : r.rep.n ? 1 : 0;
 
     } else {
         rc = 3;
