@@ -347,7 +347,8 @@ def test_installed_layout(debs):
         assert os.path.exists("/usr/share/man/man1/%s.1.gz" % page)
 
     units = [os.path.join(UNIT_DIR, u) for u in ("ctns-worker.service",
-                                                  "ctns-keys.service")]
+                                                  "ctns-keys.service",
+                                                  "ctns-payouts.service")]
     p = subprocess.run(["systemd-analyze", "verify"] + units,
                        capture_output=True, text=True)
     assert p.returncode == 0 and p.stderr == "", p.stderr
@@ -359,6 +360,10 @@ def test_installed_layout(debs):
                             "--threshold=25", u],
                            capture_output=True, text=True)
         assert p.returncode == 0, p.stdout[-600:]
+    payouts = unit("ctns-payouts.service")
+    assert command(payouts["ExecStart"][-1], {}) == [
+        "/usr/bin/ctns-worker", "payouts", "-c", "/etc/ctns/ctns.json"]
+    assert payouts["EnvironmentFile"] == ["-/etc/default/ctns-worker"]
 
 
 def test_module_enabled_by_snippet_ingests(edge, redis):
@@ -532,6 +537,7 @@ def test_purge_leaves_nginx_working(debs):
     for path in (ENABLED, ENABLED + ".removed", AVAILABLE, SO, "/etc/ctns",
                  "/var/lib/ctns", "/etc/default/ctns-worker",
                  "/etc/default/ctns-keys", UNIT_DIR + "/ctns-.service.d",
+                 UNIT_DIR + "/ctns-payouts.service",
                  "/usr/bin/ctns-worker", "/usr/bin/ctns-keys"):
         assert not os.path.lexists(path), path
     assert "/etc/ctns/ctns.json" not in run(["dpkg-statoverride", "--list"])
