@@ -199,6 +199,12 @@ class Run:
         return len(procs)
 
 
+def plain_lines(result):
+    """A command's output without the JSON log lines it writes to stderr."""
+    return [ln for ln in (result.stdout + result.stderr).splitlines()
+            if ln.strip() and not ln.startswith("{")]
+
+
 def merge_patch(target, patch):
     """RFC 7386 JSON merge patch, in place."""
     for k, v in patch.items():
@@ -731,10 +737,10 @@ class Demo:
         say("    $ ctns-worker replay -c %s %s" % (
             os.path.relpath(self.conf, self.run.path), " ".join(ids)))
         r = self.worker_cmd("replay", *ids)
-        for line in (r.stdout + r.stderr).strip().splitlines()[-2:]:
-            say("    " + line)
+        for line in plain_lines(r)[-2:]:
+            say("    " + line[:150])
         if r.returncode != 0:
-            raise SystemExit("replay failed")
+            raise SystemExit("replay failed:\n" + r.stdout + r.stderr)
         self.wait_quiet("the replay", 60)
         left = self.broken_dead_letters()
         state = self.rds.hget("%s:status:order:%s" % (
@@ -762,9 +768,7 @@ class Demo:
             say("    $ ctns-worker import-settlement -c %s --format %s %s"
                 % (os.path.relpath(self.conf, self.run.path), fmt,
                    os.path.relpath(path, self.run.path)))
-            out = [ln for ln in (r.stdout + r.stderr).splitlines()
-                   if ln.strip() and not ln.startswith("{")]
-            for line in out[-2:]:
+            for line in plain_lines(r)[-2:]:
                 say("      " + line[:150])
             if r.returncode != 0:
                 failed.append(os.path.basename(path))
