@@ -297,7 +297,7 @@ ctns_bconf_settlements(ctns_bconf_t *b, const json_t *root)
     const char     *s;
     const json_t   *sec, *v;
     static const char  *known[] = {
-        "unmatched", "never_settled_days", "psp", NULL
+        "unmatched", "never_settled_days", "max_attempts", "psp", NULL
     };
 
     sec = ctns_bconf_object(b, json_object_get(root, "settlements"),
@@ -319,6 +319,8 @@ ctns_bconf_settlements(ctns_bconf_t *b, const json_t *root)
 
     ctns_bconf_int(b, sec, "never_settled_days", "settlements", 1, 365,
                    &b->conf->never_settled_days);
+    ctns_bconf_int(b, sec, "max_attempts", "settlements", 1, 1000,
+                   &b->conf->max_attempts);
     ctns_bconf_psps(b, json_object_get(sec, "psp"));
 }
 
@@ -393,6 +395,7 @@ ctns_batch_conf_load(const json_t *root, ctns_conf_errors_t *errs)
 
     b.conf->unmatched = CTNS_UNMATCHED_WAIT;
     b.conf->never_settled_days = 7;
+    b.conf->max_attempts = 10;
     b.conf->page_size = 500;
     b.conf->requests_per_second = 10;
     b.conf->overlap_seconds = 60;

@@ -9,6 +9,8 @@
  *                                         lines does (default "wait")
  *     "never_settled_days": 7,            captures older than this and in
  *                                         no payout are reported
+ *     "max_attempts": 10,                 deliveries of a failing payout
+ *                                         event before it is dead-lettered
  *     "psp": { "<psp>": {
  *       "fees": "610", "chargebacks": "611", "adjustments": "612",
  *       "clearing": "613",
@@ -80,6 +82,8 @@ typedef struct {
     int                 overlap_seconds;
     int                 orders;
     int                 payments;
+
+    int                 max_attempts;       /* settlements */
 } ctns_batch_conf_t;
 
 

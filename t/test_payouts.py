@@ -8,6 +8,7 @@ as in t/test_settlements.py.
 """
 
 import copy
+import json
 import os
 import time
 
@@ -267,6 +268,65 @@ def test_stripe_errors_leave_the_event_pending(redis, netsuite, workers,
     r = payouts_once(workers, conf)
     assert r.returncode == 1, r.stdout + r.stderr
     assert deposit(netsuite, STRIPE_EUR) is not None, r.stdout + r.stderr
+
+
+def test_event_failing_for_good_becomes_a_dead_letter(redis, netsuite,
+                                                     workers, edge,
+                                                     stripe_sim, conf):
+    """After settlements.max_attempts deliveries a failing event goes to
+    ctns:dlq, as the worker's dead letters look, and is acknowledged; one
+    that recovers before leaves no trace."""
+    seed_netsuite(netsuite)
+    stripe_index(redis)
+    conf["settlements"]["max_attempts"] = 3
+    unknown = event("payout.paid", EUR_PO, "evt_never", id="po_unknown")
+    assert webhook(edge, unknown)[0] == 202
+    assert webhook(edge, stripe_seed()["payout_paid_event"])[0] == 202
+    t0 = int(time.time() * 1000)
+
+    # delivery 1: both fail (the API key is wrong)
+    bad = copy.deepcopy(conf)
+    path = os.path.join(workers.secrets, "wrong-key")
+    with open(path, "w") as fh:
+        fh.write("sk_test_wrong\n")
+    bad["settlements"]["psp"]["stripe"]["api"]["key"] = "file:" + path
+    assert payouts_once(workers, bad).returncode == 1
+    assert redis.hlen("ctns:{settlements}:failing") == 2
+    # delivery 2: the EUR payout posts, and is no longer failing
+    r = payouts_once(workers, conf)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert deposit(netsuite, STRIPE_EUR) is not None
+    assert pending(redis) == 1 and redis.xlen("ctns:dlq") == 0
+    # delivery 3 of the unknown payout: dead
+    r = payouts_once(workers, conf)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "failed 3 times, dead letter" in r.stderr
+    assert pending(redis) == 0
+    assert redis.hlen("ctns:{settlements}:failing") == 0
+
+    (dlq_id, dl), = redis.xrange("ctns:dlq")
+    entry, = [e for e in redis.xrange("ctns:{settlements}:events")
+              if e[1]["id"] == "evt_never"]
+    # the entry's own fields, then the worker's dead-letter fields
+    assert {k: dl[k] for k in entry[1]} == entry[1]
+    assert dl["type"] == "payout.paid" and dl["src"] == "stripe"
+    assert dl["http"] == "404" and dl["attempts"] == "3"
+    assert "answered 404: No such payout" in dl["detail"]
+    assert dl["request"] == \
+        "GET /v1/balance_transactions?payout=po_unknown"
+    err = json.loads(dl["error"])
+    assert err["http"] == 404 and err["detail"] == dl["detail"]
+    first, last = int(dl["first_failure"]), int(dl["last_failure"])
+    assert t0 <= first < last <= int(dlq_id.split("-")[0])
+    assert dl["stream"] == "ctns:{settlements}:events"
+    assert dl["entry"] == entry[0]
+    assert dl["consumer"].startswith("payouts-")
+    assert dl["records"] == "[]" and dl["code"] == ""
+
+    # gone from the consumer's work: the next pass has nothing to do
+    r = payouts_once(workers, conf)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert redis.xlen("ctns:dlq") == 1
 
 
 def test_missing_api_configuration(workers, conf):

@@ -21,11 +21,16 @@
  * entries idle for a minute (its own, or a dead consumer's) and handles
  * them again; --once handles every pending entry of its consumer, then the
  * new ones, and exits 0 all handled, 3 some payout waits, 1 some event
- * failed.
+ * failed or was dead-lettered.  An event that failed on its
+ * settlements.max_attempts-th delivery (the group's count) goes to the
+ * dead-letter stream with the reason, like the worker's, and is
+ * acknowledged; the time of its first failure is kept meanwhile in
+ * <prefix>:{settlements}:failing.
  */
 
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,8 +53,15 @@ typedef struct {
     char                       stream[160];
     char                       consumer[96];
     char                      *auth;          /* Authorization header */
+    char                       failing[160];  /* hash: entry -> ms */
     int                        failed;
     int                        waiting;
+    int                        dead;
+
+    /* why the event in hand failed, for its dead letter */
+    long                       http;
+    char                       request[160];
+    char                       why[320];
 } ctns_payouts_t;
 
 
@@ -60,6 +72,26 @@ static void
 ctns_payouts_signal(int signo)
 {
     ctns_payouts_stop = 1;
+}
+
+
+/* The failure of the event in hand: logged, and kept for a dead letter. */
+
+static void
+ctns_payouts_fail(ctns_payouts_t *pc, long http, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+ctns_payouts_fail(ctns_payouts_t *pc, long http, const char *fmt, ...)
+{
+    va_list  ap;
+
+    va_start(ap, fmt);
+    vsnprintf(pc->why, sizeof(pc->why), fmt, ap);
+    va_end(ap);
+
+    pc->http = http;
+    fprintf(stderr, "%s\n", pc->why);
 }
 
 
@@ -103,6 +135,8 @@ ctns_payouts_open(ctns_payouts_t *pc)
 
     ctns_batch_key(pc->b, pc->stream, sizeof(pc->stream),
                    "{settlements}:events");
+    ctns_batch_key(pc->b, pc->failing, sizeof(pc->failing),
+                   "{settlements}:failing");
 
     snprintf(pc->consumer, sizeof(pc->consumer), "payouts-");
     gethostname(pc->consumer + 8, sizeof(pc->consumer) - 8);
@@ -189,9 +223,12 @@ ctns_payouts_fetch(ctns_payouts_t *pc, const json_t *payout, const char *id)
         if (page == NULL || status != 200
             || !json_is_array(json_object_get(page, "data")))
         {
-            fprintf(stderr, "payout stripe %s: the Stripe API answered "
-                    "%ld: %s\n", id, status,
-                    page ? ctns_payouts_error(page) : pc->b->error);
+            snprintf(pc->request, sizeof(pc->request),
+                     "GET /v1/balance_transactions?payout=%s", id);
+            ctns_payouts_fail(pc, status, "payout stripe %s: the Stripe API "
+                              "answered %ld: %s", id, status,
+                              page ? ctns_payouts_error(page)
+                                   : pc->b->error);
             json_decref(page);
             json_decref(all);
             return NULL;
@@ -213,8 +250,8 @@ ctns_payouts_fetch(ctns_payouts_t *pc, const json_t *payout, const char *id)
         json_decref(page);
 
         if (!ctns_payouts_id_ok(last)) {
-            fprintf(stderr, "payout stripe %s: a balance transaction "
-                    "without a valid id\n", id);
+            ctns_payouts_fail(pc, 0, "payout stripe %s: a balance "
+                              "transaction without a valid id", id);
             json_decref(all);
             return NULL;
         }
@@ -262,8 +299,12 @@ ctns_payouts_paid(ctns_payouts_t *pc, const json_t *payout, const char *id)
 
     if (rc != 0) {
         ctns_conf_errors_print(&errs, stderr);
-        fprintf(stderr, "payout stripe %s: %zu error%s, nothing posted\n",
-                id, errs.n, errs.n == 1 ? "" : "s");
+        ctns_payouts_fail(pc, 0, "payout stripe %s: %zu error%s, nothing "
+                          "posted%s%s%s%s", id, errs.n,
+                          errs.n == 1 ? "" : "s", errs.n ? ": " : "",
+                          errs.n ? errs.items[0].path : "",
+                          errs.n ? ": " : "",
+                          errs.n ? errs.items[0].msg : "");
         ctns_conf_errors_free(&errs);
         ctns_settlement_free(&s);
         return -1;
@@ -350,6 +391,7 @@ ctns_payouts_field(const redisReply *fields, const char *name)
 }
 
 
+/* done with: acknowledged, and no longer failing */
 static void
 ctns_payouts_ack(ctns_payouts_t *pc, const char *entry)
 {
@@ -361,6 +403,165 @@ ctns_payouts_ack(ctns_payouts_t *pc, const char *entry)
     argv[3] = entry;
 
     freeReplyObject(ctns_batch_redis(pc->b, 4, argv));
+
+    argv[0] = "HDEL";
+    argv[1] = pc->failing;
+    argv[2] = entry;
+
+    freeReplyObject(ctns_batch_redis(pc->b, 3, argv));
+}
+
+
+/*
+ * A failure of the entry: the time of its first one is kept (HSETNX), and
+ * how often the group delivered it is the attempt count.  0 on a Redis
+ * failure, which leaves the entry pending.
+ */
+static long long
+ctns_payouts_attempts(ctns_payouts_t *pc, const char *entry)
+{
+    char         now[24];
+    long long    n;
+    const char  *argv[6];
+    redisReply  *r;
+
+    snprintf(now, sizeof(now), "%lld", (long long) ctns_now_ms());
+
+    argv[0] = "HSETNX";
+    argv[1] = pc->failing;
+    argv[2] = entry;
+    argv[3] = now;
+
+    r = ctns_batch_redis(pc->b, 4, argv);
+    if (r == NULL) {
+        return 0;
+    }
+
+    freeReplyObject(r);
+
+    argv[0] = "XPENDING";
+    argv[1] = pc->stream;
+    argv[2] = CTNS_PAYOUTS_GROUP;
+    argv[3] = entry;
+    argv[4] = entry;
+    argv[5] = "1";
+
+    /* [[id, consumer, idle ms, deliveries]] */
+    r = ctns_batch_redis(pc->b, 6, argv);
+
+    n = (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1
+         && r->element[0]->type == REDIS_REPLY_ARRAY
+         && r->element[0]->elements == 4
+         && r->element[0]->element[3]->type == REDIS_REPLY_INTEGER)
+        ? r->element[0]->element[3]->integer : 0;
+
+    freeReplyObject(r);
+
+    return n;
+}
+
+
+/*
+ * The dead letter of a payout event, with the fields of the worker's
+ * (worker/ctns_result.c): the entry's own, then why, how often and when it
+ * failed and where it came from.  Written before the XACK: a crash in
+ * between leaves a second dead letter, never none.
+ */
+static int
+ctns_payouts_dead(ctns_payouts_t *pc, const redisReply *e, long long attempts)
+{
+    char              *err;
+    size_t             i;
+    json_t            *o;
+    int64_t            now;
+    ctns_cmd_t         c;
+    redisReply        *r;
+    const char        *first, *argv[3];
+    const redisReply  *f;
+
+    now = ctns_now_ms();
+    f = e->element[1];
+
+    o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I}", "http", (json_int_t) pc->http,
+                  "code", "", "detail", pc->why, "path", "",
+                  "request", pc->request, "at", (json_int_t) now);
+    err = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+
+    if (err == NULL) {
+        return -1;
+    }
+
+    memset(&c, 0, sizeof(c));
+    ctns_cmd_str(&c, "XADD");
+    ctns_cmd_str(&c, pc->b->store.dlq_key);
+    ctns_cmd_str(&c, "*");
+
+    for (i = 0; i + 1 < f->elements; i += 2) {
+        ctns_cmd_str(&c, f->element[i]->str);
+        ctns_cmd_str(&c, f->element[i + 1]->str);
+    }
+
+    argv[0] = "HGET";
+    argv[1] = pc->failing;
+    argv[2] = e->element[0]->str;
+
+    r = ctns_batch_redis(pc->b, 3, argv);
+    first = (r && r->type == REDIS_REPLY_STRING) ? r->str : NULL;
+
+    ctns_cmd_str(&c, "error");
+    ctns_cmd_str(&c, err);
+    ctns_cmd_str(&c, "http");
+    ctns_cmd_fmt(&c, "%ld", pc->http);
+    ctns_cmd_str(&c, "code");
+    ctns_cmd_str(&c, "");
+    ctns_cmd_str(&c, "detail");
+    ctns_cmd_str(&c, pc->why);
+    ctns_cmd_str(&c, "path");
+    ctns_cmd_str(&c, "");
+    ctns_cmd_str(&c, "request");
+    ctns_cmd_str(&c, pc->request);
+    ctns_cmd_str(&c, "attempts");
+    ctns_cmd_fmt(&c, "%lld", attempts);
+    ctns_cmd_str(&c, "first_failure");
+    if (first) {
+        ctns_cmd_str(&c, first);
+    } else {
+        ctns_cmd_fmt(&c, "%lld", (long long) now);
+    }
+    ctns_cmd_str(&c, "last_failure");
+    ctns_cmd_fmt(&c, "%lld", (long long) now);
+    ctns_cmd_str(&c, "body_sha256");
+    ctns_cmd_str(&c, "");
+    ctns_cmd_str(&c, "records");
+    ctns_cmd_str(&c, "[]");
+    ctns_cmd_str(&c, "stream");
+    ctns_cmd_str(&c, pc->stream);
+    ctns_cmd_str(&c, "entry");
+    ctns_cmd_str(&c, e->element[0]->str);
+    ctns_cmd_str(&c, "consumer");
+    ctns_cmd_str(&c, pc->consumer);
+
+    freeReplyObject(r);
+    free(err);
+
+    r = ctns_store_argv(&pc->b->store, &c);
+    ctns_cmd_free(&c);
+
+    if (r == NULL || r->type != REDIS_REPLY_STRING) {
+        freeReplyObject(r);
+        fprintf(stderr, "payouts: cannot write the dead letter of %s\n",
+                e->element[0]->str);
+        return -1;
+    }
+
+    fprintf(stderr, "event %s: failed %lld times, dead letter %s\n",
+            e->element[0]->str, attempts, r->str);
+    freeReplyObject(r);
+
+    ctns_payouts_ack(pc, e->element[0]->str);
+
+    return 0;
 }
 
 
@@ -370,6 +571,7 @@ ctns_payouts_entries(ctns_payouts_t *pc, const redisReply *entries)
 {
     int                rc, n;
     size_t             i;
+    long long          attempts;
     const char        *type, *payload;
     const redisReply  *e;
 
@@ -380,10 +582,32 @@ ctns_payouts_entries(ctns_payouts_t *pc, const redisReply *entries)
         type = ctns_payouts_field(e->element[1], "type");
         payload = ctns_payouts_field(e->element[1], "payload");
 
+        pc->http = 0;
+        pc->request[0] = '\0';
+        pc->why[0] = '\0';
+        pc->b->error[0] = '\0';
+
         /* an entry trimmed away while pending: nothing left to do */
         rc = (type && payload) ? ctns_payouts_event(pc, type, payload) : 0;
 
         if (rc < 0) {
+            /* settle and Redis failures said why in the log only */
+            if (pc->why[0] == '\0') {
+                snprintf(pc->why, sizeof(pc->why), "%.40s: %.270s", type,
+                         pc->b->error[0] ? pc->b->error
+                                         : "failed, see the log");
+            }
+
+            attempts = ctns_payouts_attempts(pc, e->element[0]->str);
+
+            if (attempts >= pc->b->bconf->max_attempts
+                && ctns_payouts_dead(pc, e, attempts) == 0)
+            {
+                pc->dead++;
+                n++;
+                continue;
+            }
+
             pc->failed++;
             continue;
         }
@@ -575,7 +799,7 @@ ctns_cmd_payouts(ctns_batch_t *b, const ctns_batch_opts_t *o)
         return 0;
     }
 
-    if (rc || pc.failed) {
+    if (rc || pc.failed || pc.dead) {
         return 1;
     }
 

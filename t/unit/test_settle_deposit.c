@@ -274,6 +274,7 @@ test_conf(void)
 
     root = json_loads("{\"settlements\": {\"unmatched\": \"later\","
                       " \"never_settled_days\": 0, \"colour\": 1,"
+                      " \"max_attempts\": 0,"
                       " \"psp\": {\"Adyen\": {}, \"stripe\": {\"fees\": \"x\","
                       "  \"banks\": {\"eur\": {}}}}},"
                       " \"sync\": {\"page_size\": 501,"
@@ -282,6 +283,7 @@ test_conf(void)
     CHECK_INT(ctns_batch_conf_check(root, &errs), -1);
     CHECK(has_path(&errs, "settlements.unmatched"));
     CHECK(has_path(&errs, "settlements.never_settled_days"));
+    CHECK(has_path(&errs, "settlements.max_attempts"));
     CHECK(has_path(&errs, "settlements.colour"));
     CHECK(has_path(&errs, "settlements.psp.Adyen"));
     CHECK(has_path(&errs, "settlements.psp.stripe.fees"));
@@ -410,6 +412,7 @@ main(void)
 
     CHECK_INT(conf->unmatched, CTNS_UNMATCHED_WAIT);
     CHECK_INT(conf->never_settled_days, 7);
+    CHECK_INT(conf->max_attempts, 10);
     CHECK_STR(ctns_batch_conf_psp(conf, "stripe")->fees, "610");
 
     test_link(&s.payouts[0]);
