@@ -25,6 +25,8 @@
                                                              rid */
 #define CTNS_KEY_ORDER_NUMBER    "%s:idx:order-number:%s" /* number */
 #define CTNS_KEY_PREFIXED        "%s:%s"                  /* plan sets */
+#define CTNS_KEY_STATS_NETSUITE  "%s:stats:netsuite:%lld" /* minute since
+                                                             the epoch */
 
 #define CTNS_AUDIT_MAXLEN        200
 

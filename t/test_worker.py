@@ -66,6 +66,24 @@ def assert_exactly_once(netsuite, oids):
         assert len(so["item"]["items"]) == 2, so["externalId"]
 
 
+def ns_answers(redis):
+    """NetSuite's answers counted by the workers, over all minutes."""
+    total = {}
+    for key in redis.scan_iter("ctns:stats:netsuite:*"):
+        for field, n in redis.hgetall(key).items():
+            total[field] = total.get(field, 0) + int(n)
+    return total
+
+
+def by_class(by_status):
+    """The simulator's answer counts in the workers' fields."""
+    total = {}
+    for code, n in by_status.items():
+        field = code if code == "429" else code[0] + "xx"
+        total[field] = total.get(field, 0) + n
+    return total
+
+
 @pytest.mark.parametrize("auth", ["tba", "oauth2-es256", "oauth2-ps256"])
 def test_happy_path(redis, netsuite, workers, auth):
     w = workers.start(workers.config(auth=auth))
@@ -155,6 +173,16 @@ def test_429_storm(redis, netsuite, workers):
     assert stats["rejected_429"] > 0
     assert_exactly_once(netsuite, oids)
     assert not dlq(redis)
+
+    # every answer counted per minute for the dashboard, within a second
+    answers = by_class(stats["requests_by_status"])
+    assert answers["429"] == stats["rejected_429"]
+    wait_until(lambda: ns_answers(redis) == answers, timeout=5,
+               interval=0.1, what="answers counted")
+    for key in redis.scan_iter("ctns:stats:netsuite:*"):
+        minute = int(key.rsplit(":", 1)[1])
+        assert abs(minute - time.time() // 60) <= 3
+        assert 7000 < redis.ttl(key) <= 7200
     retried = [t for o in oids for t in audit(redis, "order", o)
                if t["action"] == "retry"]
     assert retried and all(t["http"] == "429" for t in retried)
@@ -173,9 +201,14 @@ def test_twenty_percent_5xx(redis, netsuite, workers):
     oids = enqueue_orders(redis, 20)
     wait_state(redis, oids, timeout=120)
 
-    assert netsuite.stats()["requests_by_status"].get("503", 0) > 0
+    by_status = netsuite.stats()["requests_by_status"]
+    assert by_status.get("503", 0) > 0
     assert_exactly_once(netsuite, oids)
     assert not dlq(redis)
+    answers = by_class(by_status)
+    assert answers["5xx"] == by_status["503"]
+    wait_until(lambda: ns_answers(redis) == answers, timeout=5,
+               interval=0.1, what="answers counted")
 
 
 def test_commit_then_drop_every_first_attempt(redis, netsuite, workers):
@@ -236,6 +269,9 @@ def test_4xx_dead_letter_fix_replay(redis, netsuite, workers):
     err = json.loads(status(redis, "order", oid)["last_error"])
     assert err["http"] == 400 and err["code"] == "USER_ERROR"
     assert audit(redis, "order", oid)[-1]["action"] == "dead"
+    # support finds the dead order by its number
+    assert redis.get("ctns:idx:order-number:ORD-00001") == oid
+    assert status(redis, "order", oid)["order_number"] == "ORD-00001"
     assert pending(redis) == 0
     assert not sales_orders(netsuite)
 
@@ -253,6 +289,34 @@ def test_4xx_dead_letter_fix_replay(redis, netsuite, workers):
     actions = [t["action"] for t in audit(redis, "order", oid)]
     assert actions == ["dead", "replayed", "posted"]
     w.stop()
+
+
+def test_order_number_indexed_before_posting(redis, netsuite, workers):
+    """An order that is retrying, or dead before the mapping made a plan,
+    is found by its number as well."""
+    netsuite.add_faults([{
+        "id": "down", "phase": "before_commit",
+        "match": {"method": "PUT", "path_regex": "/salesOrder/"},
+        "action": {"type": "status", "status": 503}, "times": 0}])
+    conf = workers.config(retry={"base_ms": 200, "cap_ms": 400,
+                                 "max_attempts": 100})
+    workers.start(conf)
+    retrying, fields = order_event(1)
+    enqueue(redis, fields)
+    msg = json.loads(order_event(2)[1]["payload"])
+    del msg["order"]["totalPrice"]
+    dead = msg["resource"]["id"]
+    enqueue(redis, event_fields(msg))
+
+    wait_state(redis, [retrying], state="retrying", timeout=30)
+    wait_state(redis, [dead], state="dead", timeout=30)
+    assert redis.get("ctns:idx:order-number:ORD-00001") == retrying
+    assert status(redis, "order", retrying)["order_number"] == "ORD-00001"
+    assert redis.get("ctns:idx:order-number:ORD-00002") == dead
+    assert status(redis, "order", dead)["order_number"] == "ORD-00002"
+    assert dlq(redis)[0][1]["code"] == "MAPPING"
+    r = workers.command("status", "ORD-00002")
+    assert r.returncode == 0 and dead in r.stdout
 
 
 def test_replay_all_and_unknown_id(redis, netsuite, workers):

@@ -216,6 +216,12 @@ ctns_engine_touch(ctns_engine_t *eng, int handover)
                                     job->lock_token, job->lock_token,
                                     w->lock_ttl_ms);
         }
+
+        if (!handover && job->order_locked) {
+            ctns_store_lock_refresh(&eng->store, job->order_lock_key,
+                                    job->lock_token, job->lock_token,
+                                    w->lock_ttl_ms);
+        }
     }
 }
 
@@ -282,10 +288,11 @@ ctns_engine_behind(ctns_engine_t *eng, const ctns_job_t *job)
 
 
 /*
- * Locks the resources of new jobs at once, then starts locked jobs, oldest
- * first, while the NetSuite queue is short: a backlog of two requests per
- * slot keeps every slot busy, and starting hundreds of jobs in one go
- * would leave finished transfers unattended.
+ * Locks the resources of new jobs at once (and the orders of plans that
+ * wait for them), then starts locked jobs, oldest first, while the
+ * NetSuite queue is short: a backlog of two requests per slot keeps every
+ * slot busy, and starting hundreds of jobs in one go would leave finished
+ * transfers unattended.
  */
 
 static void
@@ -294,11 +301,17 @@ ctns_engine_poll_locks(ctns_engine_t *eng, int64_t now)
     int          backlog;
     ctns_job_t  *job, *next;
 
-    for (job = eng->jobs; job; job = job->next) {
+    for (job = eng->jobs; job; job = next) {
+        next = job->next;
+
         if (job->state == CTNS_JOB_LOCK_WAIT && now >= job->next_lock_try_ms
             && !ctns_engine_behind(eng, job))
         {
             ctns_job_poll(job, now);
+
+        } else if (job->order_wait) {
+            /* may finish the job: a plan that needs no request */
+            ctns_job_poll_order(job, now);
         }
     }
 
@@ -509,6 +522,8 @@ ctns_engine_run(ctns_conf_t *conf, ctns_map_conf_t *map,
             next_touch = now + touch_every;
         }
 
+        ctns_nsstats_flush(&eng.answers, &eng.store, now, 0);
+
         if (now >= next_stats) {
             ctns_engine_log_stats(&eng, "stats");
             next_stats = now + CTNS_STATS_EVERY_MS;
@@ -521,6 +536,7 @@ ctns_engine_run(ctns_conf_t *conf, ctns_map_conf_t *map,
         ctns_http_run(eng.http, wait);
     }
 
+    ctns_nsstats_flush(&eng.answers, &eng.store, ctns_now_ms(), 1);
     ctns_engine_log_stats(&eng, "worker stopped");
     ctns_engine_cleanup(&eng);
 

@@ -17,6 +17,7 @@
 #include "ctns_http.h"
 #include "ctns_map.h"
 #include "ctns_nsauth.h"
+#include "ctns_nsstats.h"
 #include "ctns_store.h"
 
 
@@ -44,6 +45,7 @@ typedef struct {
     ctns_job_t           *jobs_tail;
     int                   njobs;
     ctns_engine_stats_t   stats;
+    ctns_nsstats_t        answers;        /* NetSuite's, per minute */
     char                  api[544];       /* <base_url>/services/rest */
 } ctns_engine_t;
 

@@ -16,6 +16,7 @@
 #include "ctns_keys_schema.h"
 #include "ctns_log.h"
 #include "ctns_result.h"
+#include "ctns_shard.h"
 
 
 #define CTNS_MAX_NEEDS      16
@@ -32,6 +33,7 @@ typedef enum {
 
 
 static void ctns_job_map(ctns_job_t *job);
+static void ctns_job_plan_begin(ctns_job_t *job);
 static void ctns_job_op_begin(ctns_job_t *job);
 static void ctns_job_step(ctns_job_t *job, ctns_step_e step);
 static void ctns_job_fail(ctns_job_t *job, int permanent);
@@ -306,13 +308,23 @@ ctns_job_log_fields(const ctns_job_t *job)
 }
 
 
-/* Releases the lock (unless handed to the retry) and leaves the engine. */
+/*
+ * Releases the lock (unless handed to the retry) and the order's lock (a
+ * retry waits without it, not to hold up the order's events), and leaves
+ * the engine.
+ */
 
 static void
 ctns_job_finish(ctns_job_t *job, int keep_lock)
 {
     if (!keep_lock) {
         ctns_store_unlock(&job->eng->store, job->lock_key, job->lock_token);
+    }
+
+    if (job->order_locked) {
+        ctns_store_unlock(&job->eng->store, job->order_lock_key,
+                          job->lock_token);
+        job->order_locked = 0;
     }
 
     job->state = CTNS_JOB_FINISHED;
@@ -519,8 +531,7 @@ ctns_job_map(ctns_job_t *job)
             return;
         }
 
-        job->op = 0;
-        ctns_job_op_begin(job);
+        ctns_job_plan_begin(job);
         return;
     }
 
@@ -547,6 +558,75 @@ ctns_job_map(ctns_job_t *job)
     }
 
     ctns_job_fail(job, 1);
+}
+
+
+/* --- the order's lock ----------------------------------------------------- */
+
+
+/*
+ * Documents of one order are written one plan at a time, across
+ * processes: a payment's plan that posts against its order (a deposit
+ * linked to the sales order, a payment applied to its invoice) also takes
+ * the order's resource lock, the very key the order's events lock, so it
+ * never runs beside an invoice transform of that order.
+ */
+
+static void
+ctns_job_plan_begin(ctns_job_t *job)
+{
+    const char  *oid, *prefix;
+
+    job->op = 0;
+    oid = ctns_result_other_order(job);
+
+    if (oid == NULL) {
+        ctns_job_op_begin(job);
+        return;
+    }
+
+    prefix = job->eng->conf->stream.prefix;
+    job->order_shard = (int) ctns_shard((const unsigned char *) oid,
+                                        strlen(oid),
+                                        job->eng->conf->stream.shards);
+
+    snprintf(job->order_lock_key, sizeof(job->order_lock_key),
+             CTNS_KEY_LOCK, prefix, (unsigned) job->order_shard, "order",
+             oid);
+    snprintf(job->order_wait_key, sizeof(job->order_wait_key),
+             CTNS_KEY_WAIT, prefix, (unsigned) job->order_shard, "order",
+             oid);
+
+    job->order_wait = 1;
+    job->next_order_try_ms = 0;
+
+    ctns_job_poll_order(job, ctns_now_ms());
+}
+
+
+void
+ctns_job_poll_order(ctns_job_t *job, int64_t now)
+{
+    int  rc;
+
+    if (!job->order_wait || now < job->next_order_try_ms) {
+        return;
+    }
+
+    /* no wait-set member: the order's own entries keep their queue */
+    rc = ctns_store_lock(&job->eng->store, job->order_shard,
+                         job->order_lock_key, job->order_wait_key, "",
+                         job->lock_token, job->lock_token,
+                         job->eng->conf->worker.lock_ttl_ms);
+
+    if (rc != 1) {
+        job->next_order_try_ms = now + (rc == 0 ? CTNS_LOCK_POLL_MS : 1000);
+        return;
+    }
+
+    job->order_wait = 0;
+    job->order_locked = 1;
+    ctns_job_op_begin(job);
 }
 
 
@@ -944,6 +1024,8 @@ ctns_job_ns_done(ctns_http_req_t *r)
     const ctns_op_t  *op;
 
     job->eng->stats.requests++;
+    ctns_nsstats_count(&job->eng->answers, &job->eng->store,
+                       r->cerr == CURLE_OK ? r->status : 0, ctns_now_ms());
     op = ctns_job_cur(job);
 
     ctns_job_log_request(job, r);

@@ -50,6 +50,18 @@ struct ctns_job_s {
     char                 retry_token[192];
     int64_t              next_lock_try_ms;
 
+    /*
+     * The lock of the plan's order when that is not the job's resource
+     * (a payment's deposit against the order's sales order): taken after
+     * the resource lock, never the other way round, so no cycle of waits.
+     */
+    int                  order_shard;
+    char                 order_lock_key[256];
+    char                 order_wait_key[256];
+    unsigned             order_wait:1;      /* RUNNING, waits for it */
+    unsigned             order_locked:1;
+    int64_t              next_order_try_ms;
+
     long                 deliveries;      /* by the consumer group */
     int                  attempts;
     int64_t              first_fail_ms;
@@ -85,6 +97,12 @@ ctns_job_t *ctns_job_from_retry(ctns_engine_t *eng, const char *member);
  * a later event of the resource while this one waits for a free slot.
  */
 void ctns_job_poll(ctns_job_t *job, int64_t now);
+
+/*
+ * Tries to take the order lock a RUNNING job waits for (order_wait), then
+ * runs its plan.
+ */
+void ctns_job_poll_order(ctns_job_t *job, int64_t now);
 
 /* Starts a LOCKED job. */
 void ctns_job_start(ctns_job_t *job);

@@ -94,10 +94,8 @@ ctns_prefix(const ctns_job_t *job)
 }
 
 
-/* The order the job's postings also belong to, when not its resource. */
-
-static const char *
-ctns_other_order(const ctns_job_t *job)
+const char *
+ctns_result_other_order(const ctns_job_t *job)
 {
     const char  *oid;
 
@@ -114,20 +112,88 @@ ctns_other_order(const ctns_job_t *job)
 }
 
 
+/*
+ * The order number of the job's order and that order's id: the plan's
+ * index entry, else for an order event the number its message or its
+ * fetched resource carries, so that an order that never posts (a retry,
+ * a dead letter before any plan) can be found by its number as well.
+ */
+
 static const char *
-ctns_order_number(const ctns_job_t *job)
+ctns_order_number(const ctns_job_t *job, const char **order_id)
 {
-    size_t  i, n;
+    size_t         i, n;
+    char           path[160];
+    const char    *number;
+    const json_t  *order;
 
     n = sizeof(CTNS_ORDER_NUMBER_SET) - 1;
 
     for (i = 0; job->have_plan && i < job->plan.nsets; i++) {
-        if (strncmp(job->plan.sets[i].key, CTNS_ORDER_NUMBER_SET, n) == 0) {
+        if (strncmp(job->plan.sets[i].key, CTNS_ORDER_NUMBER_SET, n) == 0
+            && job->plan.sets[i].value)
+        {
+            *order_id = job->plan.sets[i].value;
             return job->plan.sets[i].key + n;
         }
     }
 
-    return NULL;
+    if (strcmp(job->ev.rtype, "order") != 0) {
+        return NULL;
+    }
+
+    snprintf(path, sizeof(path), "orders/%s", job->ev.rid);
+    order = json_object_get(job->fetched, path);
+
+    if (order == NULL) {
+        order = json_object_get(job->payload, "order");
+    }
+
+    number = json_string_value(json_object_get(order, "orderNumber"));
+
+    if (number == NULL || number[0] == '\0') {
+        return NULL;
+    }
+
+    *order_id = job->ev.rid;
+
+    return number;
+}
+
+
+/* The order number's index entry, first in a batch; the number or NULL. */
+
+static const char *
+ctns_number_index(ctns_job_t *job, ctns_batch_t *b)
+{
+    const char  *number, *oid;
+    ctns_cmd_t  *c;
+
+    oid = NULL;
+    number = ctns_order_number(job, &oid);
+
+    if (number == NULL) {
+        return NULL;
+    }
+
+    c = ctns_batch_cmd(b);
+    ctns_cmd_str(c, "SET");
+    ctns_cmd_fmt(c, CTNS_KEY_ORDER_NUMBER, ctns_prefix(job), number);
+    ctns_cmd_str(c, oid);
+
+    return number;
+}
+
+
+/* Names the number in the order's status hash (an ctns_status() command). */
+
+static void
+ctns_number_field(ctns_cmd_t *c, const char *number)
+{
+    if (number) {
+        ctns_cmd_str(c, "order_number");
+        ctns_cmd_str(c, number);
+    }
 }
 
 
@@ -403,8 +469,8 @@ ctns_result_done(ctns_job_t *job, const char *action, const char *note)
 
     b.n = 0;
 
-    order = ctns_other_order(job);
-    number = ctns_order_number(job);
+    order = ctns_result_other_order(job);
+    number = ctns_number_index(job, &b);
 
     if (!stale) {
         c = ctns_status(job, &b, job->ev.rtype, job->ev.rid, records, 1,
@@ -412,19 +478,12 @@ ctns_result_done(ctns_job_t *job, const char *action, const char *note)
         ctns_cmd_str(c, "attempts");
         ctns_cmd_fmt(c, "%d", job->attempts);
 
-        if (number && order == NULL) {
-            ctns_cmd_str(c, "order_number");
-            ctns_cmd_str(c, number);
-        }
-
         if (order) {
             c = ctns_status(job, &b, "order", order, records, 0, "synced",
                             "");
-            if (number) {
-                ctns_cmd_str(c, "order_number");
-                ctns_cmd_str(c, number);
-            }
         }
+
+        ctns_number_field(c, number);
     }
 
     ctns_audit(job, &b, job->ev.rtype, job->ev.rid, action, result, records,
@@ -466,7 +525,7 @@ ctns_result_retry(ctns_job_t *job, int64_t due_ms)
 {
     int            rc;
     char          *member, *err, note[128];
-    const char    *order;
+    const char    *order, *number;
     ctns_cmd_t    *c;
     ctns_batch_t   b;
 
@@ -492,15 +551,19 @@ ctns_result_retry(ctns_job_t *job, int64_t due_ms)
     ctns_cmd_fmt(c, "%lld", (long long) due_ms);
     ctns_cmd_str(c, member);
 
+    number = ctns_number_index(job, &b);
+
     c = ctns_status(job, &b, job->ev.rtype, job->ev.rid, "", 0, "retrying",
                     err);
     ctns_cmd_str(c, "attempts");
     ctns_cmd_fmt(c, "%d", job->attempts);
 
-    order = ctns_other_order(job);
+    order = ctns_result_other_order(job);
     if (order) {
-        ctns_status(job, &b, "order", order, "", 0, "retrying", err);
+        c = ctns_status(job, &b, "order", order, "", 0, "retrying", err);
     }
+
+    ctns_number_field(c, number);
 
     ctns_audit(job, &b, job->ev.rtype, job->ev.rid, "retry", "retrying",
                "[]", job->err.detail[0] ? job->err.detail : note);
@@ -528,7 +591,7 @@ ctns_result_dead(ctns_job_t *job)
 {
     int            rc;
     char          *err, *records;
-    const char    *key, *order;
+    const char    *key, *order, *number;
     json_t        *v;
     int64_t        now;
     ctns_cmd_t    *c;
@@ -586,17 +649,21 @@ ctns_result_dead(ctns_job_t *job)
     ctns_cmd_str(c, "consumer");
     ctns_cmd_str(c, job->eng->store.consumer);
 
+    number = ctns_number_index(job, &b);
+
     c = ctns_status(job, &b, job->ev.rtype, job->ev.rid, records, 0, "dead",
                     err);
     ctns_cmd_str(c, "attempts");
     ctns_cmd_fmt(c, "%d", job->attempts);
 
-    order = ctns_other_order(job);
+    order = ctns_result_other_order(job);
     if (order) {
-        ctns_status(job, &b, "order", order, records, 0, "dead", err);
+        c = ctns_status(job, &b, "order", order, records, 0, "dead", err);
         ctns_audit(job, &b, "order", order, "dead", "dead", records,
                    job->err.detail);
     }
+
+    ctns_number_field(c, number);
 
     ctns_audit(job, &b, job->ev.rtype, job->ev.rid, "dead", "dead", records,
                job->err.detail);

@@ -17,6 +17,12 @@
 /* Last applied seq and rv of the job's resource; -1 on a Redis error. */
 int ctns_result_applied_marks(ctns_job_t *job, int64_t *seq, int64_t *rv);
 
+/*
+ * The order the job's postings also belong to when it is not the job's
+ * resource (a payment's order), from the plan; NULL otherwise.
+ */
+const char *ctns_result_other_order(const ctns_job_t *job);
+
 int ctns_result_pending(ctns_job_t *job);
 
 /* action: "posted" (synced), "ignored" or "stale" */
