@@ -328,6 +328,19 @@ def test_event_failing_for_good_becomes_a_dead_letter(redis, netsuite,
     assert r.returncode == 0, r.stdout + r.stderr
     assert redis.xlen("ctns:dlq") == 1
 
+    # replayed: back to the payouts stream, not to a commercetools shard,
+    # where the consumer takes it up again from its first delivery
+    r = run(workers, conf, "replay", dlq_id)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert redis.xlen("ctns:dlq") == 0
+    again = redis.xrange("ctns:{settlements}:events")[-1][1]
+    assert {k: again[k] for k in ("id", "type", "src", "payload")} == \
+        {k: entry[1][k] for k in ("id", "type", "src", "payload")}
+    assert not any(redis.exists("ctns:{%d}:events" % i) for i in range(8))
+    r = payouts_once(workers, conf)
+    assert r.returncode == 1 and "answered 404" in r.stderr
+    assert pending(redis) == 1 and redis.xlen("ctns:dlq") == 0
+
 
 def test_missing_api_configuration(workers, conf):
     del conf["settlements"]["psp"]["stripe"]["api"]

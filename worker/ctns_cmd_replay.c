@@ -4,6 +4,8 @@
  * ctns-worker replay: dead letters back into their shard stream, with
  * src "replay" (the stale check lets an operator's replay through), a
  * "replayed" entry in the audit trail, then off the dead-letter stream.
+ * A Stripe payout event's dead letter goes back to the stream it came
+ * from, <prefix>:{settlements}:events, for ctns-worker payouts.
  * A crash in between leaves a duplicate, never a loss: postings are
  * idempotent upserts.
  */
@@ -27,6 +29,11 @@ static const char  *ctns_event_fields[] = {
     "rx", "payload", NULL
 };
 
+/* those of a payout event (ngx_ct_netsuite_auth_stripe.c) */
+static const char  *ctns_payout_fields[] = {
+    "id", "type", "src", "rx", "payload", NULL
+};
+
 
 static const char *
 ctns_reply_field(const redisReply *f, const char *name)
@@ -43,16 +50,100 @@ ctns_reply_field(const redisReply *f, const char *name)
 }
 
 
+/*
+ * XADD of the dead letter's fields named in fields to stream, rx fresh
+ * and src replaced when src is set: the reply (the new entry id) or NULL.
+ */
+static redisReply *
+ctns_replay_enqueue(ctns_store_t *st, const char *dlq_id, const redisReply *f,
+    const char *stream, const char **fields, const char *src)
+{
+    int          i;
+    const char  *v;
+    ctns_cmd_t   c;
+    redisReply  *r;
+
+    memset(&c, 0, sizeof(c));
+
+    ctns_cmd_str(&c, "XADD");
+    ctns_cmd_str(&c, stream);
+    ctns_cmd_str(&c, "*");
+
+    for (i = 0; fields[i]; i++) {
+        v = ctns_reply_field(f, fields[i]);
+        ctns_cmd_str(&c, fields[i]);
+
+        if (strcmp(fields[i], "rx") == 0) {
+            ctns_cmd_fmt(&c, "%lld", (long long) ctns_now_ms());
+
+        } else {
+            ctns_cmd_str(&c, (src && strcmp(fields[i], "src") == 0) ? src
+                             : v ? v : "");
+        }
+    }
+
+    r = ctns_store_argv(st, &c);
+    ctns_cmd_free(&c);
+
+    if (r == NULL || r->type != REDIS_REPLY_STRING) {
+        freeReplyObject(r);
+        ctns_log(CTNS_LOG_ERROR, "cannot enqueue a dead letter",
+                 json_pack("{s:s,s:s}", "dlq_id", dlq_id, "stream", stream));
+        return NULL;
+    }
+
+    return r;
+}
+
+
+/* back to the payouts stream as it was queued, a fresh rx; no audit */
+static int
+ctns_replay_payout(ctns_store_t *st, const char *dlq_id, const redisReply *f,
+    const char *stream)
+{
+    int          rc;
+    ctns_cmd_t   c;
+    redisReply  *r;
+
+    r = ctns_replay_enqueue(st, dlq_id, f, stream, ctns_payout_fields, NULL);
+    if (r == NULL) {
+        return -1;
+    }
+
+    ctns_log(CTNS_LOG_INFO, "dead letter re-enqueued",
+             json_pack("{s:s,s:s,s:s}", "dlq_id", dlq_id, "stream", stream,
+                       "entry", r->str));
+    freeReplyObject(r);
+
+    memset(&c, 0, sizeof(c));
+    ctns_cmd_str(&c, "XDEL");
+    ctns_cmd_str(&c, st->dlq_key);
+    ctns_cmd_str(&c, dlq_id);
+
+    rc = ctns_store_pipeline(st, &c, 1);
+    ctns_cmd_free(&c);
+
+    return rc == 0 ? 0 : -1;
+}
+
+
 static int
 ctns_replay_one(ctns_store_t *st, const char *dlq_id, const redisReply *f)
 {
-    int           i, rc;
+    int           rc;
     unsigned      shard;
     char          rtype[64], stream[128];
     const char   *res, *slash, *v, *eid;
-    ctns_cmd_t    c[3];
+    ctns_cmd_t    c[2];
     redisReply   *r;
     const char   *prefix = st->conf->stream.prefix;
+
+    snprintf(stream, sizeof(stream), "%s:{settlements}:events", prefix);
+    v = ctns_reply_field(f, "stream");
+
+    if (v && strcmp(v, stream) == 0) {
+        return ctns_replay_payout(st, dlq_id, f, stream);
+    }
 
     res = ctns_reply_field(f, "resource");
     slash = res ? strchr(res, '/') : NULL;
@@ -69,70 +160,46 @@ ctns_replay_one(ctns_store_t *st, const char *dlq_id, const redisReply *f)
                        st->conf->stream.shards);
     snprintf(stream, sizeof(stream), CTNS_KEY_EVENTS, prefix, shard);
 
-    memset(c, 0, sizeof(c));
-
-    ctns_cmd_str(&c[0], "XADD");
-    ctns_cmd_str(&c[0], stream);
-    ctns_cmd_str(&c[0], "*");
-
-    for (i = 0; ctns_event_fields[i]; i++) {
-        v = ctns_reply_field(f, ctns_event_fields[i]);
-
-        if (strcmp(ctns_event_fields[i], "src") == 0) {
-            v = "replay";
-
-        } else if (strcmp(ctns_event_fields[i], "rx") == 0) {
-            ctns_cmd_str(&c[0], "rx");
-            ctns_cmd_fmt(&c[0], "%lld", (long long) ctns_now_ms());
-            continue;
-        }
-
-        ctns_cmd_str(&c[0], ctns_event_fields[i]);
-        ctns_cmd_str(&c[0], v ? v : "");
-    }
-
-    r = ctns_store_argv(st, &c[0]);
-    ctns_cmd_free(&c[0]);
-
-    if (r == NULL || r->type != REDIS_REPLY_STRING) {
-        freeReplyObject(r);
-        ctns_log(CTNS_LOG_ERROR, "cannot enqueue a dead letter",
-                 json_pack("{s:s,s:s}", "dlq_id", dlq_id, "stream", stream));
+    r = ctns_replay_enqueue(st, dlq_id, f, stream, ctns_event_fields,
+                            "replay");
+    if (r == NULL) {
         return -1;
     }
 
+    memset(c, 0, sizeof(c));
+
     eid = ctns_reply_field(f, "id");
 
-    ctns_cmd_str(&c[1], "XADD");
-    ctns_cmd_fmt(&c[1], CTNS_KEY_AUDIT, prefix, rtype, slash + 1);
-    ctns_cmd_str(&c[1], "MAXLEN");
-    ctns_cmd_str(&c[1], "~");
-    ctns_cmd_fmt(&c[1], "%d", CTNS_AUDIT_MAXLEN);
-    ctns_cmd_str(&c[1], "*");
-    ctns_cmd_str(&c[1], "event");
-    ctns_cmd_str(&c[1], eid ? eid : "");
-    ctns_cmd_str(&c[1], "type");
+    ctns_cmd_str(&c[0], "XADD");
+    ctns_cmd_fmt(&c[0], CTNS_KEY_AUDIT, prefix, rtype, slash + 1);
+    ctns_cmd_str(&c[0], "MAXLEN");
+    ctns_cmd_str(&c[0], "~");
+    ctns_cmd_fmt(&c[0], "%d", CTNS_AUDIT_MAXLEN);
+    ctns_cmd_str(&c[0], "*");
+    ctns_cmd_str(&c[0], "event");
+    ctns_cmd_str(&c[0], eid ? eid : "");
+    ctns_cmd_str(&c[0], "type");
     v = ctns_reply_field(f, "type");
-    ctns_cmd_str(&c[1], v ? v : "");
-    ctns_cmd_str(&c[1], "action");
-    ctns_cmd_str(&c[1], "replayed");
-    ctns_cmd_str(&c[1], "result");
-    ctns_cmd_str(&c[1], "queued");
-    ctns_cmd_str(&c[1], "records");
-    ctns_cmd_str(&c[1], "[]");
-    ctns_cmd_str(&c[1], "http");
-    ctns_cmd_str(&c[1], "0");
-    ctns_cmd_str(&c[1], "code");
-    ctns_cmd_str(&c[1], "");
-    ctns_cmd_str(&c[1], "detail");
-    ctns_cmd_fmt(&c[1], "dead letter %s replayed as %s %s", dlq_id, stream,
+    ctns_cmd_str(&c[0], v ? v : "");
+    ctns_cmd_str(&c[0], "action");
+    ctns_cmd_str(&c[0], "replayed");
+    ctns_cmd_str(&c[0], "result");
+    ctns_cmd_str(&c[0], "queued");
+    ctns_cmd_str(&c[0], "records");
+    ctns_cmd_str(&c[0], "[]");
+    ctns_cmd_str(&c[0], "http");
+    ctns_cmd_str(&c[0], "0");
+    ctns_cmd_str(&c[0], "code");
+    ctns_cmd_str(&c[0], "");
+    ctns_cmd_str(&c[0], "detail");
+    ctns_cmd_fmt(&c[0], "dead letter %s replayed as %s %s", dlq_id, stream,
                  r->str);
-    ctns_cmd_str(&c[1], "at");
-    ctns_cmd_fmt(&c[1], "%lld", (long long) ctns_now_ms());
+    ctns_cmd_str(&c[0], "at");
+    ctns_cmd_fmt(&c[0], "%lld", (long long) ctns_now_ms());
 
-    ctns_cmd_str(&c[2], "XDEL");
-    ctns_cmd_str(&c[2], st->dlq_key);
-    ctns_cmd_str(&c[2], dlq_id);
+    ctns_cmd_str(&c[1], "XDEL");
+    ctns_cmd_str(&c[1], st->dlq_key);
+    ctns_cmd_str(&c[1], dlq_id);
 
     /* the daemon replays too (control requests): a log line, not stdout */
     ctns_log(CTNS_LOG_INFO, "dead letter re-enqueued",
@@ -140,10 +207,10 @@ ctns_replay_one(ctns_store_t *st, const char *dlq_id, const redisReply *f)
                        stream, "entry", r->str, "resource", res));
     freeReplyObject(r);
 
-    rc = ctns_store_pipeline(st, &c[1], 2);
+    rc = ctns_store_pipeline(st, &c[0], 2);
 
+    ctns_cmd_free(&c[0]);
     ctns_cmd_free(&c[1]);
-    ctns_cmd_free(&c[2]);
 
     return rc == 0 ? 0 : -1;
 }
