@@ -428,6 +428,12 @@
         return {ok: ok, bad: bad};
     }
 
+    function addUp(totals) {
+        return totals.reduce(function (a, t) {
+            return {ok: a.ok + t.ok, bad: a.bad + t.bad};
+        }, {ok: 0, bad: 0});
+    }
+
     function tile(label, value, hint, warn) {
         return el("div", {class: "tile" + (warn ? " warn" : "")},
                   el("div", {class: "value", text: String(value)}),
@@ -450,11 +456,37 @@
         return node;
     }
 
-    /* Stacked bars: accepted below, refused above, one per minute. */
-    function chart(minutes) {
+    /* NetSuite's answers of a minute: all but 429, and 429. */
+    function answerTotals(m) {
+        var ok = 0;
+        var k;
+
+        for (k in m.answers) {
+            if (k !== "429") {
+                ok += m.answers[k];
+            }
+        }
+        return {ok: ok, bad: m.answers["429"] || 0};
+    }
+
+    var DELIVERIES = {what: "Deliveries", ok: "accepted", bad: "refused",
+                      okKey: " accepted (queued or duplicate)  ",
+                      badKey: " refused (signature, malformed, Redis "
+                              + "unavailable\u2026)"};
+    var ANSWERS = {what: "NetSuite answers", ok: "other answers",
+                   bad: "throttled (429)",
+                   okKey: " other answers (success, other errors, "
+                          + "timeouts)  ",
+                   badKey: " throttled (429: over the account's "
+                           + "concurrency limit)"};
+
+    /*
+     * Stacked bars, one per minute: totals[i].ok below, .bad above; kind
+     * names them (DELIVERIES, ANSWERS).
+     */
+    function chart(minutes, totals, kind) {
         var w = 720, h = 170, left = 36, bottom = 22, top = 8;
         var bw = (w - left) / minutes.length;
-        var totals = minutes.map(minuteTotals);
         var max = Math.max.apply(null, totals.map(function (t) {
             return t.ok + t.bad;
         }).concat([1]));
@@ -463,9 +495,9 @@
         }, 0);
         var root = svg("svg", {viewBox: "0 0 " + w + " " + h,
                                role: "img", class: "bars",
-                               "aria-label": "Deliveries per minute over the "
-                                   + "last hour: " + sum + " in total, at "
-                                   + "most " + (max === 1 && sum === 0 ? 0
+                               "aria-label": kind.what + " per minute over "
+                                   + "the last hour: " + sum + " in total, "
+                                   + "at most " + (max === 1 && sum === 0 ? 0
                                    : max) + " in one minute"});
         var scale = (h - bottom - top) / max;
 
@@ -485,7 +517,8 @@
             var g = svg("g", {});
 
             g.appendChild(svg("title", {}, when(minutes[i].at_ms) + ": "
-                              + t.ok + " accepted, " + t.bad + " refused"));
+                              + t.ok + " " + kind.ok + ", " + t.bad + " "
+                              + kind.bad));
             g.appendChild(svg("rect", {x: x, y: h - bottom - hOk,
                                        width: Math.max(bw - 2, 1),
                                        height: hOk, class: "ok"}));
@@ -497,10 +530,8 @@
 
         return el("figure", null, root,
                   el("figcaption", null,
-                     el("span", {class: "key ok"}), " accepted (queued or "
-                     + "duplicate)  ", el("span", {class: "key bad"}),
-                     " refused (signature, malformed, Redis "
-                     + "unavailable\u2026)"));
+                     el("span", {class: "key ok"}), kind.okKey,
+                     el("span", {class: "key bad"}), kind.badKey));
     }
 
     function byChannel(minutes) {
@@ -529,13 +560,16 @@
             : el("p", {class: "muted", text: "No delivery in the last hour."});
     }
 
-    function renderHealth(summary, dlq, history, retrying) {
+    function renderHealth(summary, dlq, history, retrying, netsuite) {
         var minutes = history.minutes;
         var throttled = retrying.by_http["429"] || 0;
+        var answers = netsuite.minutes.map(answerTotals);
+        var asked = addUp(answers);
+        var rate = asked.ok + asked.bad
+                   ? (100 * asked.bad / (asked.ok + asked.bad)).toFixed(1)
+                     + " %" : "\u2013";
         var last = minuteTotals(minutes[minutes.length - 2] || minutes[0]);
-        var hour = minutes.map(minuteTotals).reduce(function (a, t) {
-            return {ok: a.ok + t.ok, bad: a.bad + t.bad};
-        }, {ok: 0, bad: 0});
+        var hour = addUp(minutes.map(minuteTotals));
         var tiles = el("div", {class: "tiles"},
             tile("accepted last minute", last.ok),
             tile("accepted last hour", hour.ok),
@@ -550,11 +584,16 @@
                  "of the retrying events, by NetSuite's last answer"
                  + (retrying.sampled < retrying.length
                     ? " (first " + retrying.sampled + ")" : ""),
-                 throttled > 0));
+                 throttled > 0),
+            tile("NetSuite 429 rate last hour", rate,
+                 asked.bad + " of " + (asked.ok + asked.bad)
+                 + " answers to the workers", asked.bad > 0));
 
         $("health-time").textContent = when(summary.time);
         fill($("health-tiles"), tiles);
-        fill($("chart"), chart(minutes));
+        fill($("chart"), chart(minutes, minutes.map(minuteTotals),
+                               DELIVERIES));
+        fill($("ns-chart"), chart(netsuite.minutes, answers, ANSWERS));
         fill($("by-channel"), byChannel(minutes));
         fill($("shards"), table(null,
             ["Shard", "Length", "Pending", "Lag", "Consumers",
@@ -573,7 +612,7 @@
 
     function loadHealth() {
         return Promise.all([api(""), api("dlq"), api("history"),
-                            api("retrying")])
+                            api("retrying"), api("netsuite")])
             .then(function (r) {
                 var bad = r.filter(function (x) {
                     return x.status !== 200;
@@ -584,7 +623,8 @@
                     return;
                 }
                 notice("");
-                renderHealth(r[0].body, r[1].body, r[2].body, r[3].body);
+                renderHealth(r[0].body, r[1].body, r[2].body, r[3].body,
+                             r[4].body);
             });
     }
 

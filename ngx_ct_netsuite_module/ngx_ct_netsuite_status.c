@@ -14,6 +14,7 @@
  *   GET <loc>/dlq                        newest dead letters, retry count
  *   GET <loc>/retrying                   retrying events by NetSuite answer
  *   GET <loc>/history                    deliveries per minute, last hour
+ *   GET <loc>/netsuite                   NetSuite's answers per minute
  *   GET <loc>/reconcile                  summary of the last reconciliation
  *   POST <loc>/dlq/<entryId>/replay      ngx_ct_netsuite_replay.c
  *
@@ -33,6 +34,7 @@
  *   <prefix>:idx:psp:<reference>         JSON: the NetSuite payment record
  *   <prefix>:dlq, <prefix>:retry         dead letters, retry schedule
  *   <prefix>:reconcile:last              JSON: the last reconcile summary
+ *   <prefix>:stats:netsuite:<minute>     hash: answers by status class
  *
  * Ids are checked before anything is sent to Redis.  Payloads (the
  * commercetools message of a stream entry) are shown only with
@@ -1460,42 +1462,153 @@ ngx_ct_netsuite_status_minute(ngx_ct_netsuite_minute_t *slot)
 }
 
 
+/* The first of the last hour's minutes (since the epoch). */
+
+static ngx_atomic_uint_t
+ngx_ct_netsuite_status_hour(void)
+{
+    return ngx_time() / 60 - (NGX_CT_NETSUITE_MINUTES - 1);
+}
+
+
+/* Appends the minute's entry, {"at", "at_ms", name: counts}, to list. */
+
+static void
+ngx_ct_netsuite_status_at(json_t *list, ngx_atomic_uint_t minute,
+    const char *name, json_t *counts)
+{
+    json_t  *e;
+
+    e = json_object();
+    json_object_set_new(e, "at", ngx_ct_netsuite_json_time(minute * 60000));
+    json_object_set_new(e, "at_ms", json_integer(minute * 60000));
+    json_object_set_new(e, name, counts);
+    json_array_append_new(list, e);
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_minutes_send(ngx_http_request_t *r, json_t *list)
+{
+    json_t  *view;
+
+    view = json_object();
+    json_object_set_new(view, "time",
+                        ngx_ct_netsuite_json_time(ngx_time() * 1000));
+    json_object_set_new(view, "minutes", list);
+
+    return ngx_ct_netsuite_status_send(r, view, -1);
+}
+
+
 /* The last hour, oldest minute first, the current (partial) one last. */
 
 static ngx_int_t
 ngx_ct_netsuite_status_history(ngx_http_request_t *r)
 {
-    json_t                       *view, *list, *e;
+    json_t                       *list;
     ngx_uint_t                    i;
-    ngx_atomic_uint_t             now, minute;
+    ngx_atomic_uint_t             minute;
     ngx_ct_netsuite_metrics_t    *m;
     ngx_ct_netsuite_main_conf_t  *rmcf;
 
     rmcf = ngx_http_get_module_main_conf(r, ngx_ct_netsuite_module);
     m = ngx_ct_netsuite_metrics_get(rmcf);
 
-    view = json_object();
     list = json_array();
-    now = ngx_time() / 60;
+    minute = ngx_ct_netsuite_status_hour();
 
-    for (i = NGX_CT_NETSUITE_MINUTES; i > 0; i--) {
-        minute = now - (i - 1);
-
-        e = json_object();
-        json_object_set_new(e, "at",
-                            ngx_ct_netsuite_json_time(minute * 60000));
-        json_object_set_new(e, "at_ms", json_integer(minute * 60000));
-        json_object_set_new(e, "deliveries", ngx_ct_netsuite_status_minute(
-                            m ? ngx_ct_netsuite_metrics_minute(m, minute)
-                              : NULL));
-        json_array_append_new(list, e);
+    for (i = 0; i < NGX_CT_NETSUITE_MINUTES; i++, minute++) {
+        ngx_ct_netsuite_status_at(list, minute, "deliveries",
+            ngx_ct_netsuite_status_minute(
+                m ? ngx_ct_netsuite_metrics_minute(m, minute) : NULL));
     }
 
-    json_object_set_new(view, "time",
-                        ngx_ct_netsuite_json_time(ngx_time() * 1000));
-    json_object_set_new(view, "minutes", list);
+    return ngx_ct_netsuite_status_minutes_send(r, list);
+}
 
-    return ngx_ct_netsuite_status_send(r, view, -1);
+
+/* --- NetSuite's answers per minute ---------------------------------------- */
+
+/*
+ * The worker processes add up NetSuite's answers per minute in
+ * <prefix>:stats:netsuite:<minute> (docs/worker.md); replies[i] is the
+ * hash of minute *data + i.
+ */
+
+static ngx_int_t
+ngx_ct_netsuite_status_answers_done(ngx_http_request_t *r,
+    redisReply **replies, ngx_uint_t n, void *data)
+{
+    ngx_atomic_uint_t  *first = data;
+
+    json_t      *list, *by;
+    ngx_uint_t   i, k;
+    redisReply  *h;
+
+    list = json_array();
+
+    for (i = 0; i < n; i++) {
+        h = replies[i];
+
+        if (h == NULL || h->type != REDIS_REPLY_ARRAY) {
+            json_decref(list);
+            return ngx_ct_netsuite_status_unavailable(r);
+        }
+
+        by = json_object();
+
+        for (k = 0; k + 1 < h->elements; k += 2) {
+            if (h->element[k]->type == REDIS_REPLY_STRING) {
+                json_object_setn_new(by, h->element[k]->str,
+                                     h->element[k]->len,
+                                     ngx_ct_netsuite_json_int(
+                                         h->element[k + 1]));
+            }
+        }
+
+        ngx_ct_netsuite_status_at(list, *first + i, "answers", by);
+    }
+
+    return ngx_ct_netsuite_status_minutes_send(r, list);
+}
+
+
+static ngx_int_t
+ngx_ct_netsuite_status_answers(ngx_http_request_t *r)
+{
+    ngx_uint_t                   i;
+    ngx_atomic_uint_t           *first;
+    ngx_ct_netsuite_cmd_t       *cmds;
+    ngx_ct_netsuite_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_ct_netsuite_module);
+
+    cmds = ngx_pcalloc(r->pool,
+                       NGX_CT_NETSUITE_MINUTES * sizeof(ngx_ct_netsuite_cmd_t));
+    first = ngx_palloc(r->pool, sizeof(ngx_atomic_uint_t));
+
+    if (cmds == NULL || first == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *first = ngx_ct_netsuite_status_hour();
+
+    for (i = 0; i < NGX_CT_NETSUITE_MINUTES; i++) {
+        ngx_ct_netsuite_cmd_arg(&cmds[i], "HGETALL");
+
+        if (ngx_ct_netsuite_cmd_fmt(r->pool, &cmds[i],
+                                    "%V:stats:netsuite:%uA",
+                                    &lcf->stream->prefix, *first + i)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_ct_netsuite_status_run(r, cmds, NGX_CT_NETSUITE_MINUTES,
+                                      ngx_ct_netsuite_status_answers_done,
+                                      first);
 }
 
 
@@ -1547,6 +1660,10 @@ ngx_ct_netsuite_status_route(ngx_http_request_t *r, ngx_str_t *path)
 
     if (path->len == 8 && ngx_strncmp(path->data, "retrying", 8) == 0) {
         return ngx_ct_netsuite_status_retrying(r);
+    }
+
+    if (path->len == 8 && ngx_strncmp(path->data, "netsuite", 8) == 0) {
+        return ngx_ct_netsuite_status_answers(r);
     }
 
     v = ngx_pcalloc(r->pool, sizeof(ngx_ct_netsuite_view_t));

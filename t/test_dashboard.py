@@ -12,6 +12,7 @@ JavaScript error and request nothing from another host.
 
 import json
 import os
+import re
 import shutil
 import uuid
 
@@ -125,11 +126,12 @@ def test_dashboard_end_to_end(nginx_factory, redis_server, redis, netsuite,
     fits(page)
     page.screenshot(os.path.join(SHOTS, "dashboard-order.png"))
 
-    # the dead order (by id: the worker indexes order numbers only with a
-    # posted plan) shows NetSuite's error in plain words
-    page.goto(base + "#/order/" + dead_id)
+    # the dead order, found by its number, shows NetSuite's error in
+    # plain words
+    page.goto(base + "#/order/DASH-10046")
     page.wait("document.querySelector('#order .error')", what="dead order")
     assert "dead" in text(page, "#order-title")
+    assert "DASH-10046" in text(page, "#order-title")
     err = text(page, ".error")
     assert "NetSuite refused a value in the document." in err
     assert "USER_ERROR" in err and "HTTP 400" in err
@@ -145,6 +147,12 @@ def test_dashboard_end_to_end(nginx_factory, redis_server, redis, netsuite,
     assert "2\naccepted last hour" in tiles
     bars = page.eval("document.querySelectorAll('#chart svg g').length")
     assert bars == 60
+    bars = page.eval("document.querySelectorAll('#ns-chart svg g').length")
+    assert bars == 60
+    # the workers add up NetSuite's answers once a second
+    page.wait("document.getElementById('health-tiles').innerText"
+              ".indexOf('0.0 %\\nNetSuite 429 rate last hour') >= 0",
+              what="NetSuite's answers, none throttled")
     assert "enqueued" in text(page, "#by-channel")
     fits(page)
     page.screenshot(os.path.join(SHOTS, "dashboard-health.png"))
@@ -281,6 +289,17 @@ def test_health_shows_netsuite_throttling(nginx_factory, redis_server, redis,
               ".indexOf('1\\nthrottled by NetSuite') >= 0",
               what="one throttled event")
     assert "1\nretrying" in text(page, "#health-tiles")
+    # the workers' counts of NetSuite's answers: the 429s over time
+    page.wait("document.querySelector('#ns-chart svg')"
+              ".getAttribute('aria-label').indexOf(': 0 in total') < 0",
+              what="answers counted")
+    rate = re.search(r"([0-9.]+) %\nNetSuite 429 rate last hour",
+                     text(page, "#health-tiles"))
+    assert rate and float(rate.group(1)) > 0
+    throttled = page.eval("[].slice.call(document.querySelectorAll("
+                          "'#ns-chart rect.bad')).filter(function (r) {"
+                          "return +r.getAttribute('height') > 0; }).length")
+    assert throttled >= 1
     fits(page)
     page.screenshot(os.path.join(SHOTS, "dashboard-health-throttled.png"))
 

@@ -2,12 +2,14 @@
 
 POST <loc>/dlq/<id>/replay queues a replay request on ctns:control for
 ctns-worker (docs/status.md, "Replaying a dead letter"); GET <loc>/dlq,
-<loc>/psp/<reference>, <loc>/reconcile and <loc>/history are read-only.
+<loc>/psp/<reference>, <loc>/reconcile, <loc>/history and <loc>/netsuite
+are read-only.
 Real nginx with the module, real Redis, and for the end-to-end case the
 real worker against the NetSuite simulator.
 """
 
 import json
+import time
 import uuid
 
 import pytest
@@ -240,6 +242,38 @@ def test_retrying_view(nginx_factory, redis_server, redis):
     assert st == 200 and view["length"] == 6
     assert view["sampled"] == 5
     assert view["by_http"] == {"429": 3, "503": 1, "0": 1}
+
+
+def test_netsuite_view_counts_answers_per_minute(nginx_factory, redis_server,
+                                                redis):
+    """The workers' counts of NetSuite's answers (ctns:stats:netsuite:
+    <minute>) over the last hour, laid out like the history view."""
+    n = start(nginx_factory, redis_server)
+    now = int(time.time()) // 60
+    redis.hset("ctns:stats:netsuite:%d" % now,
+               mapping={"2xx": 40, "429": 7, "error": 1})
+    redis.hset("ctns:stats:netsuite:%d" % (now - 5), mapping={"5xx": 2})
+    redis.hset("ctns:stats:netsuite:%d" % (now - 60), mapping={"2xx": 9})
+
+    st, _, view = get(n.port, "/ct/status/netsuite")
+    assert st == 200 and len(view["minutes"]) == 60
+    times = [m["at_ms"] for m in view["minutes"]]
+    assert times == sorted(times) and times[-1] - times[0] == 59 * 60000
+    by_minute = {m["at_ms"] // 60000: m["answers"] for m in view["minutes"]}
+    assert by_minute[now - 5] == {"5xx": 2}
+    assert sum(m["answers"].get("429", 0) for m in view["minutes"]) == 7
+    assert sum(m["answers"].get("2xx", 0) for m in view["minutes"]) == 40
+    assert sum(1 for m in view["minutes"] if m["answers"]) == 2
+    assert view["minutes"][0]["at"].endswith(":00.000Z")
+
+    redis_server.stop()
+    try:
+        st, _, _ = get(n.port, "/ct/status/netsuite")
+        assert st == 503
+    finally:
+        redis_server.start()
+    wait_until(lambda: get(n.port, "/ct/status/netsuite")[0] == 200,
+               timeout=15, what="reconnected")
 
 
 def test_psp_and_reconcile_views(nginx_factory, redis_server, redis):
