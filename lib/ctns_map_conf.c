@@ -363,8 +363,7 @@ ctns_conf_route(ctns_conf_ctx_t *ctx, const json_t *rule, size_t i)
     static const char  *fields[] = {
         "match", "subsidiary", "currency", "location", "department",
         "class", "clearing_account", "undeposited_funds_account",
-        "refund_account",
-        "guest_customer", NULL
+        "refund_account", "giftcard_account", "guest_customer", NULL
     };
     static const char  *mfields[] = {
         "store", "country", "currency", "payment_method", NULL
@@ -403,6 +402,7 @@ ctns_conf_route(ctns_conf_ctx_t *ctx, const json_t *rule, size_t i)
     r->undeposited = ctns_conf_ref(ctx, rule, "undeposited_funds_account",
                                    path, 0);
     r->refund_account = ctns_conf_ref(ctx, rule, "refund_account", path, 0);
+    r->giftcard = ctns_conf_ref(ctx, rule, "giftcard_account", path, 0);
     r->guest_customer = ctns_conf_ref(ctx, rule, "guest_customer", path, 0);
 }
 

@@ -34,6 +34,7 @@ typedef struct {
     const json_t       *clearing;        /* bank account of receipts */
     const json_t       *undeposited;     /* the undeposited-funds account */
     const json_t       *refund_account;
+    const json_t       *giftcard;        /* bank account of gift cards */
     const json_t       *guest_customer;
 } ctns_map_route_t;
 

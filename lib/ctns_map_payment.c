@@ -35,8 +35,9 @@ ctns_map_in(const json_t *strings, const char *s)
 
 /*
  * Where money in or out of this payment is booked.  Receipts go to a
- * clearing account when one is configured (the routing rule's, the PSP's,
- * the gift-card account), else to NetSuite's Undeposited Funds with
+ * clearing account when one is configured (for a gift card the routing
+ * rule's gift-card account; the rule's, the PSP's, the gift-card
+ * account), else to NetSuite's Undeposited Funds with
  * undepFunds T: NetSuite refuses the undeposited-funds account itself as
  * a receipt's "account".  A customer refund has no undepFunds flag, so it
  * always names an account: the rule's refund account, the clearing
@@ -46,6 +47,7 @@ void
 ctns_map_pay_account(json_t *body, const ctns_map_conf_t *conf,
     const ctns_map_route_t *route, const json_t *payment, int refund)
 {
+    int            gc;
     const char    *psp, *method;
     const json_t  *acct;
 
@@ -53,16 +55,16 @@ ctns_map_pay_account(json_t *body, const ctns_map_conf_t *conf,
                        "paymentInterface");
     method = ctns_map_str(json_object_get(payment, "paymentMethodInfo"),
                           "method");
+    gc = ctns_map_in(conf->gc_methods, method);
 
-    acct = route->clearing;
+    /* a redemption is no PSP money: the rule's gift-card bank comes first */
+    acct = gc && route->giftcard ? route->giftcard : route->clearing;
 
     if (acct == NULL && psp) {
         acct = ctns_map_path(json_object_get(conf->psp, psp), "clearing");
     }
 
-    if (acct == NULL && conf->gc_account && ctns_map_in(conf->gc_methods,
-                                                        method))
-    {
+    if (acct == NULL && gc) {
         acct = conf->gc_account;
     }
 

@@ -175,6 +175,14 @@ def test_demo_config_ids_exist_in_the_simulated_account():
             bad.append("%s: %s %s not in subsidiary %s"
                        % (where, rtype, rid, sub))
 
+    def bank(rid, where, sub, cur):
+        acct = seed["account"].get(str(rid))
+        if acct is None or acct["type"] != "Bank" or \
+                int(sub) not in acct["subsidiaries"] or \
+                str(acct["currency"]) != str(cur):
+            bad.append("%s: account %s is no bank of subsidiary %s in "
+                       "currency %s" % (where, rid, sub, cur))
+
     for i, r in enumerate(conf["routing"]):
         w = "routing[%d]" % i
         need("subsidiary", r["subsidiary"], w + ".subsidiary")
@@ -187,6 +195,9 @@ def test_demo_config_ids_exist_in_the_simulated_account():
         need("location", r["location"], w + ".location", r["subsidiary"])
         need("department", r["department"], w + ".department")
         need("classification", r["class"], w + ".class")
+        if "giftcard_account" in r:
+            bank(r["giftcard_account"], w + ".giftcard_account",
+                 r["subsidiary"], r["currency"])
     for i, c in enumerate(conf["tax"]["codes"]):
         need("salesTaxItem", c["code"], "tax.codes[%d]" % i)
         code = seed["salesTaxItem"].get(str(c["code"]))
@@ -210,15 +221,15 @@ def test_demo_config_ids_exist_in_the_simulated_account():
          "giftcards.redemption_item")
     need("otherChargeSaleItem", conf["giftcards"]["purchase_item"],
          "giftcards.purchase_item")
+    if "account" in conf["giftcards"]:
+        acct = seed["account"].get(str(conf["giftcards"]["account"]))
+        if acct is None or acct["type"] != "Bank":
+            bad.append("giftcards.account: %s is no bank account"
+                       % conf["giftcards"]["account"])
     for psp, p in conf["settlements"]["psp"].items():
         for cur, b in p["banks"].items():
-            w = "settlements.psp.%s.banks.%s" % (psp, cur)
-            acct = seed["account"].get(str(b["account"]))
-            if acct is None or acct["type"] != "Bank" or \
-                    int(b["subsidiary"]) not in acct["subsidiaries"] or \
-                    str(acct["currency"]) != str(b["currency"]):
-                bad.append("%s: account %s is no %s bank of subsidiary %s"
-                           % (w, b["account"], cur, b["subsidiary"]))
+            bank(b["account"], "settlements.psp.%s.banks.%s" % (psp, cur),
+                 b["subsidiary"], b["currency"])
     assert not bad, "\n".join(bad)
 
 

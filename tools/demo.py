@@ -917,8 +917,9 @@ class Demo:
         say("                     " + ", ".join(self.overrides[4:]))
         say("                   + faster timings: retry.base_ms, "
             "retry.cap_ms, worker.claim_idle_ms, worker.poll_ms")
-        say("                   + the simulated account's ids and banks "
-            "(examples/demo/ctns-overlay.json): %s" % ", ".join(self.overlay))
+        if self.overlay:
+            say("                   + examples/demo/ctns-overlay.json: %s"
+                % ", ".join(self.overlay))
 
         n = self.expected["orders"]
         step("Replaying a day: %d orders, %d messages over %d channels "

@@ -699,10 +699,18 @@ test_accounts(void)
         { NULL, "mc", NULL, "122" },
         { "{\"accounts\":{\"psp\":{\"adyen\":{\"clearing\":\"12\"}}}}",
           "mc", "12", "12" },
-        { "{\"giftcards\":{\"account\":\"4\"}}", "giftcard", "4", "4" },
+        { "{\"giftcards\":{\"account\":\"4\"},\"routing\":[{"
+          "\"subsidiary\":\"3\"}]}", "giftcard", "4", "4" },
+        { NULL, "giftcard", "16", "16" },
         { "{\"giftcards\":{\"account\":\"4\"}}", "mc", NULL, "122" },
         { "{\"routing\":[{\"subsidiary\":\"3\",\"clearing_account\":"
           "\"3\",\"refund_account\":\"122\"}]}", "mc", "3", "122" },
+        /* a rule's gift-card bank before its clearing and giftcards' */
+        { "{\"giftcards\":{\"account\":\"4\"},\"routing\":[{"
+          "\"subsidiary\":\"3\",\"clearing_account\":\"3\","
+          "\"giftcard_account\":\"15\"}]}", "giftcard", "15", "15" },
+        { "{\"routing\":[{\"subsidiary\":\"3\",\"giftcard_account\":"
+          "\"15\"}]}", "mc", NULL, "122" },
     };
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
