@@ -307,14 +307,22 @@ def test_order_number_indexed_before_posting(redis, netsuite, workers):
     del msg["order"]["totalPrice"]
     dead = msg["resource"]["id"]
     enqueue(redis, event_fields(msg))
+    # a number no one can look up is not indexed; the outcome is written
+    msg = json.loads(order_event(3)[1]["payload"])
+    del msg["order"]["totalPrice"]
+    msg["order"]["orderNumber"] = "N" * 300
+    long_number = msg["resource"]["id"]
+    enqueue(redis, event_fields(msg))
 
     wait_state(redis, [retrying], state="retrying", timeout=30)
-    wait_state(redis, [dead], state="dead", timeout=30)
+    wait_state(redis, [dead, long_number], state="dead", timeout=30)
+    assert "order_number" not in status(redis, "order", long_number)
+    assert not redis.exists("ctns:idx:order-number:" + "N" * 300)
     assert redis.get("ctns:idx:order-number:ORD-00001") == retrying
     assert status(redis, "order", retrying)["order_number"] == "ORD-00001"
     assert redis.get("ctns:idx:order-number:ORD-00002") == dead
     assert status(redis, "order", dead)["order_number"] == "ORD-00002"
-    assert dlq(redis)[0][1]["code"] == "MAPPING"
+    assert [d["code"] for _, d in dlq(redis)] == ["MAPPING"] * 2
     r = workers.command("status", "ORD-00002")
     assert r.returncode == 0 and dead in r.stdout
 

@@ -18,6 +18,8 @@ static const char  *ctns_nsstats_names[CTNS_NSSTATS_FIELDS] = {
 };
 
 
+/* The index into ctns_nsstats_names of an answer's status (0: none). */
+
 static int
 ctns_nsstats_field(long status)
 {
@@ -25,19 +27,18 @@ ctns_nsstats_field(long status)
         return 3;
     }
 
-    if (status >= 200 && status < 300) {
+    switch (status / 100) {
+    case 2:
         return 0;
-    }
-
-    if (status >= 300 && status < 400) {
+    case 3:
         return 1;
-    }
-
-    if (status >= 400 && status < 500) {
+    case 4:
         return 2;
+    case 5:
+        return 4;
+    default:
+        return 5;
     }
-
-    return status >= 500 && status < 600 ? 4 : 5;
 }
 
 

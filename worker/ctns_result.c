@@ -15,6 +15,7 @@
 
 
 #define CTNS_ORDER_NUMBER_SET  "idx:order-number:"
+#define CTNS_ORDER_NUMBER_MAX  128
 
 
 /*
@@ -151,7 +152,10 @@ ctns_order_number(const ctns_job_t *job, const char **order_id)
 
     number = json_string_value(json_object_get(order, "orderNumber"));
 
-    if (number == NULL || number[0] == '\0') {
+    /* longer ones cannot be looked up (the status API's limit) */
+    if (number == NULL || number[0] == '\0'
+        || strlen(number) > CTNS_ORDER_NUMBER_MAX)
+    {
         return NULL;
     }
 
@@ -185,7 +189,7 @@ ctns_number_index(ctns_job_t *job, ctns_batch_t *b)
 }
 
 
-/* Names the number in the order's status hash (an ctns_status() command). */
+/* Names the number in the order's status hash (a ctns_status() command). */
 
 static void
 ctns_number_field(ctns_cmd_t *c, const char *number)
