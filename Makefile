@@ -37,7 +37,7 @@ LIBCTNS    := $(BUILD)/libctns.a
 
 WORKER_SRCS := $(wildcard worker/*.c)
 WORKER_OBJS := $(WORKER_SRCS:worker/%.c=$(BUILD)/worker/%.o)
-WORKER_HDRS := $(wildcard worker/*.h)
+WORKER_HDRS := $(wildcard worker/*.h worker/keys/*.h)
 KEYS_SRCS   := $(wildcard worker/keys/*.c)
 KEYS_OBJS   := $(KEYS_SRCS:worker/keys/%.c=$(BUILD)/worker/keys/%.o)
 
