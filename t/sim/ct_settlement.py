@@ -166,7 +166,8 @@ def stripe_payouts(payments, day):
             amount = tx["amount"]["centAmount"]
             frac, fixed = STRIPE_FEES[cur]
             fee = round_fraction(amount * frac) + fixed
-            ch = _hid("ch_3", tx["id"])
+            ch = tx["interactionId"] if tx["interactionId"] != pi \
+                else _hid("ch_3", tx["id"])
             first_charge = first_charge or ch
             bt = _balance_txn(_hid("txn_3", tx["id"]), amount, fee, cur,
                               "charge", ch, tx["timestamp"], available,

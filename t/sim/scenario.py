@@ -651,7 +651,9 @@ class OrderBuilder:
             if kind == "Refund":
                 return "re_3" + self.ids.alnum(23)
             if kind == "Charge" and partial:
-                return "txn_3" + self.ids.alnum(22)
+                # a partial capture is a charge of its own in Stripe's
+                # files: its id is what links the payout line
+                return "ch_3" + self.ids.alnum(22)
             return pay.doc["interfaceId"]
         return pay.doc["interfaceId"]
 
