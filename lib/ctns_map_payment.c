@@ -313,6 +313,21 @@ ctns_map_capture_invoice(const ctns_map_doc_t *doc, const json_t *tx,
 }
 
 
+static int
+ctns_map_plans(const ctns_plan_t *plan, const char *type)
+{
+    size_t  i;
+
+    for (i = 0; i < plan->nops; i++) {
+        if (strcmp(plan->ops[i].type, type) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /*
  * A record transformed from another (invoice -> customerPayment,
  * creditMemo -> customerRefund): created once, never rewritten, so that a
@@ -357,6 +372,18 @@ ctns_map_capture(const ctns_map_doc_t *doc, const json_t *payment,
     if (ctns_map_capture_invoice(doc, tx, inv, sizeof(inv))) {
         if (ctns_map_eid(eid, sizeof(eid), "ct-pay-", txid, NULL) != 0) {
             goto bad_id;
+        }
+
+        /*
+         * The invoices come first, as the order's events plan them (each
+         * created once by external id): a capture handled before its
+         * delivery's event, or after that event was lost, finds the
+         * invoice it pays instead of retrying until it dead-letters.
+         */
+        if (!ctns_map_plans(plan, "invoice")
+            && ctns_map_ship_sync(doc, plan, err, errlen) != CTNS_MAP_OK)
+        {
+            return CTNS_MAP_ERROR;
         }
 
         body = ctns_map_pay_body(doc, payment, tx, eid, "capture");

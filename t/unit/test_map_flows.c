@@ -752,6 +752,73 @@ test_accounts(void)
 }
 
 
+static size_t
+op_index(const ctns_plan_t *plan, const ctns_op_t *op)
+{
+    return op ? (size_t) (op - plan->ops) : plan->nops;
+}
+
+
+/*
+ * A capture after a delivery plans that delivery's invoice before the
+ * payment applied to it: handled before the delivery's event, it does not
+ * wait for an invoice nobody posted yet.  Before any delivery it is a
+ * deposit and plans no invoice.
+ */
+static void
+test_capture_plans_its_invoice(void)
+{
+    int               shipped;
+    json_t           *msg, *res, *order;
+    char              err[512];
+    ctns_plan_t       plan;
+    ctns_map_conf_t  *conf;
+    const ctns_op_t  *inv, *pay, *dep;
+
+    conf = mt_conf(NULL);
+
+    for (shipped = 1; shipped >= 0; shipped--) {
+        order = mt_load("commercetools/order-eu-gross-discount-giftcard.json");
+        if (!shipped) {
+            json_object_del(json_object_get(order, "shippingInfo"),
+                            "deliveries");
+            json_object_set_new(order, "shipmentState", json_string("Ready"));
+        }
+
+        res = json_pack("{s:o,s:o}", "payments/" PAY_EUR,
+                        mt_load("commercetools/payment-partial-refund.json"),
+                        Q(PAY_EUR), order);
+        msg = mt_load("commercetools/messages/payment-transaction-state-"
+                      "changed.json");
+
+        CHECK_INT(mt_map(conf, msg, res, &plan, err, sizeof(err)),
+                  CTNS_MAP_OK);
+
+        inv = mt_op(&plan, "invoice", "ct-inv-" ORDER_EUR "-" DLV_EUR,
+                    CTNS_OP_TRANSFORM);
+        pay = mt_op(&plan, "customerPayment", "ct-pay-" CHARGE_EUR,
+                    CTNS_OP_CREATE);
+        dep = mt_op(&plan, "customerDeposit", "ct-dep-" CHARGE_EUR,
+                    CTNS_OP_CREATE);
+
+        if (shipped) {
+            CHECK(inv != NULL && pay != NULL && dep == NULL);
+            CHECK(op_index(&plan, inv) < op_index(&plan, pay));
+            CHECK_STR(pay ? pay->read_type : NULL, "invoice");
+
+        } else {
+            CHECK(inv == NULL && pay == NULL && dep != NULL);
+        }
+
+        ctns_plan_free(&plan);
+        json_decref(msg);
+        json_decref(res);
+    }
+
+    ctns_map_conf_free(conf);
+}
+
+
 int
 main(void)
 {
@@ -763,6 +830,7 @@ main(void)
     test_customer_and_ignored();
     test_cash_sale_capture();
     test_accounts();
+    test_capture_plans_its_invoice();
     test_lost_order_created();
 
     TEST_DONE();
