@@ -20,7 +20,8 @@ import urllib.request
 
 import pytest
 
-from harness.common import TDIR, fixture_path, free_port, wait_port
+from harness.common import (TDIR, fixture_path, free_port, stop_process,
+                            wait_port)
 
 SIM = os.path.join(TDIR, "sim", "ct_sim.py")
 DEFAULT_DATA = [fixture_path("commercetools"),
@@ -73,13 +74,7 @@ class CtSim:
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.proc:
             for f in (self.proc.stdout, self.proc.stderr):
                 f.close()

@@ -9,7 +9,7 @@ import tempfile
 import pytest
 import redis as redis_py
 
-from harness.common import free_port, wait_port, wait_until
+from harness.common import free_port, stop_process, wait_port, wait_until
 
 
 class RedisServer:
@@ -51,13 +51,7 @@ class RedisServer:
                               decode_responses=True, socket_timeout=10, **kw)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
     def kill(self):
