@@ -12,10 +12,11 @@
  *     refuses them, the edge passes the bytes on (it reads only small
  *     integers, and the worker's mapping refuses what it cannot hold);
  *   - a NUL byte outside strings: jansson takes it for the end of input
- *     and accepts what came before, the edge refuses it (stricter);
- *   - "\u0000" in a string: valid JSON, accepted by both here; jansson
- *     needs JSON_ALLOW_NUL for it, which worker/ctns_job.c does not pass
- *     (reported, t/test_abuse.py test_escaped_nul_in_free_text_is_posted).
+ *     and accepts what came before, the edge refuses it (stricter).
+ *
+ * jansson gets JSON_ALLOW_NUL, as worker/ctns_job.c passes for a payload
+ * ("\u0000" is valid JSON, t/test_abuse.py), and JSON_DECODE_ANY, since
+ * the check judges any JSON value.
  *
  * On success the event fields must be NUL-terminated within their arrays
  * and the payload span must lie inside the input and be valid JSON itself.
