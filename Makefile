@@ -47,7 +47,7 @@ UNIT_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
 MOD_SRCS   := $(wildcard ngx_ct_netsuite_module/*.c ngx_ct_netsuite_module/*.h)
 MODULE     := $(BUILD)/ngx_ct_netsuite_module.so
 MOD_LIB    := $(wildcard $(patsubst %,lib/ctns_%.[ch],base64 hmac stdwebhooks normalize shard event \
-              verify json_span jwks jwt pubsub sns eventgrid stripe_sig))
+              verify json_span json_check jwks jwt pubsub sns eventgrid stripe_sig))
 NGX_BUILD  := $(BUILD)/nginx
 
 PROGRAMS   := $(if $(WORKER_SRCS),$(BUILD)/ctns-worker) \
@@ -126,11 +126,17 @@ pytest: all
 ASAN_SUITES ?= t/test_ingest.py t/test_status.py t/test_metrics.py \
                t/test_abuse.py t/test_security.py t/test_status_replay.py
 
+# make test: build, unit, the integration suites, the module's suites with
+# ASan/UBSan, a bounded fuzz pass over every parser, and a valgrind subset.
+CI_FUZZ_SECONDS ?= 5
+
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory pytest
 	@$(MAKE) --no-print-directory test-asan-module
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
+	@$(MAKE) --no-print-directory test-valgrind
 
 test-asan-module:
 	@$(MAKE) --no-print-directory SAN=1 module worker
