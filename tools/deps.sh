@@ -8,7 +8,7 @@ set -eu
 PKGS="gcc make pkg-config nginx nginx-dev libhiredis-dev libjansson-dev
 libcurl4-openssl-dev libssl-dev redis-server redis-tools curl
 python3 python3-pytest python3-pytest-timeout python3-redis
-python3-cryptography python3-requests clang valgrind wrk
+python3-cryptography python3-requests clang libclang-rt-14-dev valgrind wrk
 debhelper dpkg-dev lintian systemd chromium python3-websocket"
 
 missing=""
