@@ -61,9 +61,6 @@ HTTP = {"server", "upstream", "map", "log_format", "ct_netsuite_redis",
 SERVER = {"location", "listen", "server_name", "ssl_certificate",
           "ssl_certificate_key"}
 
-# Failures already reported to the owners of the files: while one matches
-# its pattern the test is an expected failure; any other failure fails.
-KNOWN = {}
 
 DUMMY_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -208,12 +205,9 @@ class Sandbox:
             return p.returncode, p.stdout + p.stderr, fh.read()
 
 
-def check_nginx(tmp_path, text, name=None):
+def check_nginx(tmp_path, text):
     build_path("ngx_ct_netsuite_module.so")
     rc, out, conf = Sandbox(tmp_path).nginx_t(text)
-    known = KNOWN.get(name and name.split(":")[0])
-    if rc != 0 and known and re.search(known[0], out):
-        pytest.xfail("known, reported: " + known[1])
     assert rc == 0, "nginx -t failed:\n%s\n--- configuration ---\n%s" % (
         out, conf)
 
@@ -223,14 +217,14 @@ def test_nginx_block(block, tmp_path):
     doc, line, text, skip = block
     if skip:
         pytest.skip("%s:%d marked: %s" % (doc, line, skip))
-    check_nginx(tmp_path, text, "%s:%d" % (doc, line))
+    check_nginx(tmp_path, text)
 
 
 @pytest.mark.parametrize("path", NGINX_FILES,
                          ids=lambda p: os.path.relpath(p, ROOT))
 def test_nginx_example_file(path, tmp_path):
     with open(path) as fh:
-        check_nginx(tmp_path, fh.read(), os.path.relpath(path, ROOT))
+        check_nginx(tmp_path, fh.read())
 
 
 def test_demo_nginx_template(tmp_path):
