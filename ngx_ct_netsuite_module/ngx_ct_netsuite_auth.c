@@ -312,6 +312,11 @@ ngx_ct_netsuite_secrets_get(ngx_http_request_t *r,
     ngx_array_t               *a;
     ngx_http_complex_value_t  *cv;
 
+    /* files only, the usual case: nothing to evaluate, nothing to copy */
+    if (s->complex->nelts == 0) {
+        return s->values;
+    }
+
     a = ngx_array_create(r->pool, s->values->nelts + s->complex->nelts,
                          sizeof(ngx_str_t));
     if (a == NULL) {

@@ -15,6 +15,9 @@
 
 typedef struct {
     ngx_ct_netsuite_secrets_t   secrets;
+    ctns_hmac_key_t            *keys;        /* the files' secrets, decoded
+                                                once at configuration */
+    size_t                      nkeys;
     time_t                      tolerance;
 } ngx_ct_netsuite_hmac_conf_t;
 
@@ -26,7 +29,6 @@ ngx_ct_netsuite_hmac_create(ngx_conf_t *cf, ngx_str_t *args,
     ngx_int_t                     rc;
     ngx_str_t                     v, *s;
     ngx_uint_t                    i;
-    ctns_hmac_key_t               key;
     ngx_ct_netsuite_hmac_conf_t  *hc;
 
     hc = ngx_pcalloc(cf->pool, sizeof(ngx_ct_netsuite_hmac_conf_t));
@@ -67,9 +69,16 @@ ngx_ct_netsuite_hmac_create(ngx_conf_t *cf, ngx_str_t *args,
     }
 
     s = hc->secrets.values->elts;
+    hc->nkeys = hc->secrets.values->nelts;
 
-    for (i = 0; i < hc->secrets.values->nelts; i++) {
-        if (ctns_stdwh_parse_secret((char *) s[i].data, s[i].len, &key)
+    hc->keys = ngx_palloc(cf->pool, (hc->nkeys + 1) * sizeof(ctns_hmac_key_t));
+    if (hc->keys == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < hc->nkeys; i++) {
+        if (ctns_stdwh_parse_secret((char *) s[i].data, s[i].len,
+                                    &hc->keys[i])
             != 0)
         {
             /* the secret itself is never printed */
@@ -80,8 +89,6 @@ ngx_ct_netsuite_hmac_create(ngx_conf_t *cf, ngx_str_t *args,
             return NULL;
         }
     }
-
-    ngx_explicit_memzero(&key, sizeof(ctns_hmac_key_t));
 
     return hc;
 }
@@ -95,6 +102,13 @@ ngx_ct_netsuite_hmac_keys(ngx_http_request_t *r,
     ngx_uint_t    i;
     ngx_array_t  *secrets;
 
+    if (hc->secrets.complex->nelts == 0) {
+        *keys = hc->keys;
+        *n = hc->nkeys;
+        return NGX_OK;
+    }
+
+    /* secrets from variables are decoded per request */
     secrets = ngx_ct_netsuite_secrets_get(r, &hc->secrets);
     if (secrets == NULL) {
         return NGX_ERROR;
@@ -177,7 +191,10 @@ ngx_ct_netsuite_hmac_verify(ngx_http_request_t *r, void *conf,
     rc = ctns_stdwh_verify(&h, &part, &ctx->body.len, 1, keys, n,
                            ngx_time(), hc->tolerance, &matched);
 
-    ngx_explicit_memzero(keys, n * sizeof(ctns_hmac_key_t));
+    /* a per-request copy is wiped; the configuration's keys stay */
+    if (keys != hc->keys) {
+        ngx_explicit_memzero(keys, n * sizeof(ctns_hmac_key_t));
+    }
 
     if (rc != CTNS_STDWH_OK) {
         ctx->reason.data = (u_char *) ctns_stdwh_strerror(rc);

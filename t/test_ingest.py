@@ -451,3 +451,23 @@ def test_script_cache_flushed(ingest, redis):
     assert st == 202, body
     assert deliver(ingest.port, msg)[0] == 200
     assert [e["id"] for e in stream_entries(redis)] == [msg["id"]]
+
+
+def test_hmac_secret_from_variable_beside_file(nginx_factory, redis_server,
+                                               redis):
+    """File secrets are decoded once at configuration, variable ones per
+    request: both verify, and a wrong one still fails."""
+    http, server = webhook_conf(
+        redis_server,
+        extra_http='map $http_host $hook_secret { default "%s"; }' % SECRET2,
+        auth="ct_netsuite_auth hmac secret_file=keys/hmac.secret "
+             "secret=$hook_secret;")
+    n = nginx_factory(http=http, server=server)
+    n.write("conf/keys/hmac.secret", SECRET + "\n", mode=0o600)
+    n.start()
+    wait_until(lambda: deliver(n.port, order_created())[0] == 202,
+               timeout=10, what="redis ready")
+    assert deliver(n.port, order_created(), secret=SECRET2)[0] == 202
+    wrong = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="
+    assert deliver(n.port, order_created(), secret=wrong)[0] == 401
+    assert len(stream_entries(redis)) == 2
