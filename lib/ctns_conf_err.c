@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctns_conf_err.h"
+#include "ctns_grow.h"
 
 
 void
@@ -15,21 +16,13 @@ ctns_conf_error(ctns_conf_errors_t *errs, const char *path,
     const char *fmt, ...)
 {
     va_list             ap;
-    size_t              cap;
-    ctns_conf_error_t  *items, *e;
+    ctns_conf_error_t  *e;
 
-    if (errs->n == errs->cap) {
-        cap = errs->cap ? errs->cap * 2 : 8;
-        items = realloc(errs->items, cap * sizeof(ctns_conf_error_t));
-        if (items == NULL) {
-            return;
-        }
-
-        errs->items = items;
-        errs->cap = cap;
+    e = ctns_grow((void **) &errs->items, &errs->n, &errs->cap,
+                  sizeof(ctns_conf_error_t), 8);
+    if (e == NULL) {
+        return;
     }
-
-    e = &errs->items[errs->n++];
 
     snprintf(e->path, sizeof(e->path), "%s", path);
 

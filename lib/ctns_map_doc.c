@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctns_grow.h"
 #include "ctns_map_int.h"
 
 
@@ -18,23 +19,15 @@ static ctns_map_line_t *
 ctns_map_doc_add(ctns_map_doc_t *doc, ctns_map_line_kind_e kind, char *err,
     size_t errlen)
 {
-    size_t            cap;
-    ctns_map_line_t  *lines, *line;
+    ctns_map_line_t  *line;
 
-    if (doc->nlines == doc->cap) {
-        cap = doc->cap ? doc->cap * 2 : 8;
-        lines = realloc(doc->lines, cap * sizeof(ctns_map_line_t));
-        if (lines == NULL) {
-            ctns_map_err(err, errlen, "out of memory");
-            return NULL;
-        }
-
-        doc->lines = lines;
-        doc->cap = cap;
+    line = ctns_grow((void **) &doc->lines, &doc->nlines, &doc->cap,
+                     sizeof(ctns_map_line_t), 8);
+    if (line == NULL) {
+        ctns_map_err(err, errlen, "out of memory");
+        return NULL;
     }
 
-    line = &doc->lines[doc->nlines++];
-    memset(line, 0, sizeof(ctns_map_line_t));
     line->kind = kind;
     line->quantity = 1;
 

@@ -12,6 +12,7 @@
 #include <openssl/hmac.h>
 
 #include "ctns_base64.h"
+#include "ctns_grow.h"
 #include "ctns_oauth1.h"
 
 
@@ -128,21 +129,13 @@ static int
 ctns_oauth1_add(ctns_oauth1_params_t *ps, const char *name, size_t nlen,
     const char *value, size_t vlen)
 {
-    size_t                cap;
-    ctns_oauth1_param_t  *items, *p;
+    ctns_oauth1_param_t  *p;
 
-    if (ps->n == ps->cap) {
-        cap = ps->cap ? ps->cap * 2 : 16;
-        items = realloc(ps->items, cap * sizeof(ctns_oauth1_param_t));
-        if (items == NULL) {
-            return -1;
-        }
-
-        ps->items = items;
-        ps->cap = cap;
+    p = ctns_grow((void **) &ps->items, &ps->n, &ps->cap,
+                  sizeof(ctns_oauth1_param_t), 16);
+    if (p == NULL) {
+        return -1;
     }
-
-    p = &ps->items[ps->n];
 
     p->name = ctns_oauth1_encode_dup(name, nlen);
     p->value = ctns_oauth1_encode_dup(value, vlen);
@@ -150,10 +143,9 @@ ctns_oauth1_add(ctns_oauth1_params_t *ps, const char *name, size_t nlen,
     if (p->name == NULL || p->value == NULL) {
         free(p->name);
         free(p->value);
+        ps->n--;
         return -1;
     }
-
-    ps->n++;
 
     return 0;
 }
