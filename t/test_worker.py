@@ -686,3 +686,36 @@ def test_sigterm_hands_unstarted_entries_over(redis, netsuite, workers):
     workers.start(conf)
     wait_state(redis, oids, timeout=15)
     assert_exactly_once(netsuite, oids)
+
+
+def test_refused_outcome_write_leaves_the_entry_pending(redis, netsuite,
+                                                        workers):
+    """Redis out of memory refuses the retry schedule (ZADD is denyoom)
+    but would still take an XACK (it is not): the entry is acknowledged
+    only after its outcome was written, so it stays pending and is done
+    once Redis takes writes again."""
+    netsuite.set_config({"latency": {"default_ms": 1500, "jitter_ms": 0,
+                                     "routes": []}})
+    netsuite.add_faults([{
+        "id": "down", "phase": "before_commit",
+        "match": {"path_regex": "^/services/rest/record/"},
+        "action": {"type": "status", "status": 503}, "times": 0}])
+    workers.start(workers.config(retry={"base_ms": 20, "cap_ms": 200,
+                                        "max_attempts": 30}))
+    oid = enqueue_orders(redis, 1)[0]
+    wait_until(lambda: netsuite.stats()["in_flight"] >= 1, timeout=10,
+               interval=0.02, what="a NetSuite request in flight")
+
+    redis.config_set("maxmemory", 1)
+    try:
+        wait_until(lambda: netsuite.stats()["requests_by_status"]
+                   .get("503"), timeout=10, what="the 503")
+        time.sleep(0.5)
+        assert pending(redis) == 1
+    finally:
+        redis.config_set("maxmemory", 0)
+
+    netsuite.clear_faults()
+    netsuite.set_config({"latency": {"default_ms": 0}})
+    wait_state(redis, [oid], timeout=60)
+    assert_exactly_once(netsuite, [oid])

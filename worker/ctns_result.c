@@ -395,6 +395,30 @@ ctns_release(ctns_job_t *job, ctns_batch_t *b)
 }
 
 
+/*
+ * The outcome (status, audit, schedule or dead letter) first; only once
+ * Redis took all of it is the entry acknowledged or taken off the schedule.
+ * Sent in one pipeline, an XACK would run even after an earlier write was
+ * refused (OOM, a read-only replica), and the event would be lost; this
+ * way a refused write leaves it pending, to be claimed and done again.
+ */
+
+static int
+ctns_batch_send_release(ctns_job_t *job, ctns_batch_t *b)
+{
+    ctns_batch_t  release;
+
+    if (ctns_batch_send(job, b) != 0) {
+        return -1;
+    }
+
+    release.n = 0;
+    ctns_release(job, &release);
+
+    return release.n ? ctns_batch_send(job, &release) : 0;
+}
+
+
 int
 ctns_result_pending(ctns_job_t *job)
 {
@@ -498,11 +522,10 @@ ctns_result_done(ctns_job_t *job, const char *action, const char *note)
     }
 
     ctns_event_status(job, &b, stale ? "stale" : result, "");
-    ctns_release(job, &b);
 
     free(records);
 
-    return ctns_batch_send(job, &b);
+    return ctns_batch_send_release(job, &b);
 }
 
 
@@ -579,9 +602,7 @@ ctns_result_retry(ctns_job_t *job, int64_t due_ms)
         job->retry_member = NULL;
     }
 
-    ctns_release(job, &b);
-
-    rc = ctns_batch_send(job, &b);
+    rc = ctns_batch_send_release(job, &b);
 
     free(member);
     free(err);
@@ -672,9 +693,8 @@ ctns_result_dead(ctns_job_t *job)
     ctns_audit(job, &b, job->ev.rtype, job->ev.rid, "dead", "dead", records,
                job->err.detail);
     ctns_event_status(job, &b, "dead", err);
-    ctns_release(job, &b);
 
-    rc = ctns_batch_send(job, &b);
+    rc = ctns_batch_send_release(job, &b);
 
     free(err);
     free(records);
