@@ -39,7 +39,8 @@ WORKER_SRCS := $(wildcard worker/*.c)
 WORKER_OBJS := $(WORKER_SRCS:worker/%.c=$(BUILD)/worker/%.o)
 WORKER_HDRS := $(wildcard worker/*.h worker/keys/*.h)
 KEYS_SRCS   := $(wildcard worker/keys/*.c)
-KEYS_OBJS   := $(KEYS_SRCS:worker/keys/%.c=$(BUILD)/worker/keys/%.o)
+KEYS_OBJS   := $(KEYS_SRCS:worker/keys/%.c=$(BUILD)/worker/keys/%.o) \
+               $(BUILD)/worker/ctns_redis.o $(BUILD)/worker/ctns_log.o
 
 UNIT_SRCS  := $(wildcard t/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
@@ -47,7 +48,7 @@ UNIT_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
 MOD_SRCS   := $(wildcard ngx_ct_netsuite_module/*.c ngx_ct_netsuite_module/*.h)
 MODULE     := $(BUILD)/ngx_ct_netsuite_module.so
 MOD_LIB    := $(wildcard $(patsubst %,lib/ctns_%.[ch],base64 hmac stdwebhooks normalize shard event \
-              verify json_span json_check jwks jwt pubsub sns eventgrid stripe_sig))
+              verify json_span json_check jwks jwt pubsub sns eventgrid stripe_sig cluster))
 NGX_BUILD  := $(BUILD)/nginx
 
 PROGRAMS   := $(if $(WORKER_SRCS),$(BUILD)/ctns-worker) \

@@ -156,7 +156,9 @@ ngx_ct_netsuite_postconfiguration(ngx_conf_t *cf)
 
     rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_ct_netsuite_module);
 
-    if (rmcf->used && rmcf->host.len == 0 && rmcf->path.len == 0) {
+    if (rmcf->used && rmcf->host.len == 0 && rmcf->path.len == 0
+        && rmcf->nseeds == 0)
+    {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "ct_netsuite locations need \"ct_netsuite_redis\" in "
                       "the http block");
@@ -256,7 +258,42 @@ ngx_ct_netsuite_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 }
 
 
-/* ct_netsuite_redis ADDRESS [db=N] [password=P] [timeout=T] */
+/*
+ * ct_netsuite_redis ADDRESS [db=N] [password=P] [timeout=T]
+ * ct_netsuite_redis cluster=ADDRESS,... [password=P] [timeout=T]
+ */
+
+static char *
+ngx_ct_netsuite_redis_cluster(ngx_conf_t *cf,
+    ngx_ct_netsuite_main_conf_t *rmcf, ngx_str_t *seeds)
+{
+    int                   n;
+    const char           *bad;
+    ctns_cluster_addr_t   addrs[CTNS_CLUSTER_NODES_MAX / 4];
+
+    /* seeds->data is NUL-terminated by the configuration parser */
+    n = ctns_cluster_seeds_parse((char *) seeds->data, addrs,
+                                 CTNS_CLUSTER_NODES_MAX / 4, &bad);
+    if (n < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid ct_netsuite_redis cluster seed \"%s\": "
+                           "expected at most %d numeric HOST:PORT "
+                           "addresses separated by commas", bad,
+                           CTNS_CLUSTER_NODES_MAX / 4);
+        return NGX_CONF_ERROR;
+    }
+
+    rmcf->seeds = ngx_pcalloc(cf->pool, n * sizeof(ctns_cluster_addr_t));
+    if (rmcf->seeds == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(rmcf->seeds, addrs, n * sizeof(ctns_cluster_addr_t));
+    rmcf->nseeds = n;
+
+    return NGX_CONF_OK;
+}
+
 
 static char *
 ngx_ct_netsuite_redis_address(ngx_conf_t *cf,
@@ -322,13 +359,20 @@ ngx_ct_netsuite_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t   *value, v;
     ngx_uint_t   i;
 
-    if (rmcf->host.len || rmcf->path.len) {
+    if (rmcf->host.len || rmcf->path.len || rmcf->nseeds) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
 
-    if (ngx_ct_netsuite_redis_address(cf, rmcf, &value[1]) != NGX_CONF_OK) {
+    if (ngx_ct_netsuite_arg_value(&value[1], "cluster", &v)) {
+        if (ngx_ct_netsuite_redis_cluster(cf, rmcf, &v) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (ngx_ct_netsuite_redis_address(cf, rmcf, &value[1])
+               != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -338,6 +382,10 @@ ngx_ct_netsuite_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             rmcf->db = ngx_atoi(v.data, v.len);
             if (rmcf->db == NGX_ERROR) {
                 goto invalid;
+            }
+
+            if (rmcf->nseeds && rmcf->db) {
+                return "db= is not supported by Redis Cluster (db 0 only)";
             }
 
             continue;

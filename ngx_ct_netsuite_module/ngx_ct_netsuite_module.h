@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ctns_cluster.h"
 #include "ctns_event.h"
 
 
@@ -25,6 +26,8 @@ typedef struct {
     ngx_str_t                   host;        /* numeric, NUL-terminated */
     ngx_int_t                   port;        /* 0 for a unix socket */
     ngx_str_t                   path;        /* unix socket, NUL-terminated */
+    ctns_cluster_addr_t        *seeds;       /* cluster mode: seed nodes */
+    ngx_uint_t                  nseeds;
     ngx_str_t                   password;
     ngx_int_t                   db;
     ngx_msec_t                  timeout;

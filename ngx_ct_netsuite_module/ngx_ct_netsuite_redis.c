@@ -2,10 +2,12 @@
 /*
  * Copyright (C) ct-netsuite authors
  *
- * hiredis 0.14 on nginx's event loop: one pipelined connection per worker
- * process, a small state machine (DISCONNECTED -> CONNECTING -> HANDSHAKE ->
- * READY), reconnect with backoff and jitter, connect and liveness timeouts
- * on nginx timers (0.14 has none of its own).
+ * hiredis 0.14 on nginx's event loop: one pipelined connection (a link) per
+ * Redis node in each worker process -- the one server, or every master of
+ * a cluster (ngx_ct_netsuite_cluster.c routes) -- each with a small state
+ * machine (DISCONNECTED -> CONNECTING -> HANDSHAKE -> READY), reconnect
+ * with backoff and jitter, connect and liveness timeouts on nginx timers
+ * (0.14 has none of its own).
  *
  * Rules that keep this correct (see docs/internals.md):
  *   - the fd is registered level-triggered: hiredis reads at most 16 KiB per
@@ -17,49 +19,20 @@
  */
 
 
+#include "ngx_ct_netsuite_link.h"
 #include "ngx_ct_netsuite_metrics.h"
-#include "ngx_ct_netsuite_redis.h"
 
-
-#define NGX_CT_NETSUITE_REDIS_DISCONNECTED  0
-#define NGX_CT_NETSUITE_REDIS_CONNECTING    1
-#define NGX_CT_NETSUITE_REDIS_HANDSHAKE     2
-#define NGX_CT_NETSUITE_REDIS_READY         3
 
 #define NGX_CT_NETSUITE_BACKOFF_MIN         100
 #define NGX_CT_NETSUITE_BACKOFF_MAX         5000
 
 
-typedef struct {
-    ngx_ct_netsuite_redis_handler_pt   handler;
-    void                              *data;
-    uint64_t                           sent;       /* for the histogram */
-} ngx_ct_netsuite_redis_cmd_t;
-
-
-typedef struct {
-    redisAsyncContext                 *ac;
-    ngx_uint_t                         state;
-    ngx_uint_t                         exiting;
-    ngx_uint_t                         pending;
-    ngx_msec_t                         progress;   /* last reply, or first
-                                                      command after idle */
-    ngx_msec_t                         backoff;
-    ngx_event_t                        reconnect;
-    ngx_event_t                        watchdog;
-    ngx_ct_netsuite_main_conf_t       *conf;
-    ngx_log_t                         *log;
-    char                               sha[41];
-} ngx_ct_netsuite_redis_t;
-
-
-static void ngx_ct_netsuite_redis_connect(ngx_ct_netsuite_redis_t *rd);
-static void ngx_ct_netsuite_redis_schedule(ngx_ct_netsuite_redis_t *rd);
-static void ngx_ct_netsuite_redis_drop(ngx_ct_netsuite_redis_t *rd,
+static void ngx_ct_netsuite_link_schedule(ngx_ct_netsuite_link_t *l);
+static void ngx_ct_netsuite_link_drop(ngx_ct_netsuite_link_t *l,
     const char *why);
 
 
-static ngx_ct_netsuite_redis_t  ngx_ct_netsuite_redis;
+ngx_ct_netsuite_redis_t  ngx_ct_netsuite_redis;
 
 
 /* --- the five hooks ------------------------------------------------------ */
@@ -75,7 +48,7 @@ ngx_ct_netsuite_redis_read_handler(ngx_event_t *ev)
 
     if (c->close) {
         /* worker_shutdown_timeout closes every connection this way */
-        ngx_ct_netsuite_redis_drop(&ngx_ct_netsuite_redis, "shutdown");
+        ngx_ct_netsuite_link_drop(ac->data, "shutdown");
         return;
     }
 
@@ -175,57 +148,75 @@ ngx_ct_netsuite_redis_cleanup(void *privdata)
 /* --- connection life cycle ------------------------------------------------ */
 
 static void
-ngx_ct_netsuite_redis_lost(ngx_ct_netsuite_redis_t *rd)
+ngx_ct_netsuite_link_lost(ngx_ct_netsuite_link_t *l)
 {
-    rd->ac = NULL;
-    rd->state = NGX_CT_NETSUITE_REDIS_DISCONNECTED;
-    rd->pending = 0;
+    ngx_queue_t                  *q;
+    ngx_ct_netsuite_redis_cmd_t  *cmd;
 
-    if (rd->watchdog.timer_set) {
-        ngx_del_timer(&rd->watchdog);
+    l->ac = NULL;
+    l->state = NGX_CT_NETSUITE_REDIS_DISCONNECTED;
+    l->pending = 0;
+
+    if (l->watchdog.timer_set) {
+        ngx_del_timer(&l->watchdog);
     }
 
-    ngx_ct_netsuite_redis_schedule(rd);
+    while (!ngx_queue_empty(&l->parked)) {
+        q = ngx_queue_head(&l->parked);
+        ngx_queue_remove(q);
+
+        cmd = ngx_queue_data(q, ngx_ct_netsuite_redis_cmd_t, queue);
+        ngx_ct_netsuite_redis_deliver(cmd, NULL);
+    }
+
+    ngx_ct_netsuite_link_schedule(l);
+
+    if (ngx_ct_netsuite_redis.cluster) {
+        ngx_ct_netsuite_cluster_link_lost(&ngx_ct_netsuite_redis);
+    }
 }
 
 
 static void
-ngx_ct_netsuite_redis_on_connect(const redisAsyncContext *ac, int status)
+ngx_ct_netsuite_link_on_connect(const redisAsyncContext *ac, int status)
 {
-    ngx_ct_netsuite_redis_t  *rd = &ngx_ct_netsuite_redis;
+    ngx_ct_netsuite_link_t  *l = ac->data;
 
-    if (rd->ac != ac) {
+    if (l->ac != ac) {
         return;
     }
 
     if (status != REDIS_OK) {
         /* hiredis frees the context after this callback returns */
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "ct_netsuite: redis connect failed: %s", ac->errstr);
-        ngx_ct_netsuite_redis_lost(rd);
+        ngx_log_error(NGX_LOG_ERR, ngx_ct_netsuite_redis.log, 0,
+                      "ct_netsuite: redis %s:%d connect failed: %s",
+                      l->host, l->port, ac->errstr);
+        ngx_ct_netsuite_link_lost(l);
         return;
     }
 
-    ngx_log_error(NGX_LOG_INFO, rd->log, 0, "ct_netsuite: redis connected");
+    ngx_log_error(NGX_LOG_INFO, ngx_ct_netsuite_redis.log, 0,
+                  "ct_netsuite: redis %s:%d connected", l->host, l->port);
 }
 
 
 static void
-ngx_ct_netsuite_redis_on_disconnect(const redisAsyncContext *ac, int status)
+ngx_ct_netsuite_link_on_disconnect(const redisAsyncContext *ac, int status)
 {
-    ngx_ct_netsuite_redis_t  *rd = &ngx_ct_netsuite_redis;
+    ngx_ct_netsuite_link_t  *l = ac->data;
 
-    if (rd->ac != ac) {
+    if (l->ac != ac) {
         return;
     }
 
-    if (!rd->exiting) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "ct_netsuite: redis connection lost: %s",
+    if (!ngx_ct_netsuite_redis.exiting) {
+        ngx_log_error(NGX_LOG_ERR, ngx_ct_netsuite_redis.log, 0,
+                      "ct_netsuite: redis %s:%d connection lost: %s",
+                      l->host, l->port,
                       status == REDIS_OK ? "closed" : ac->errstr);
     }
 
-    ngx_ct_netsuite_redis_lost(rd);
+    ngx_ct_netsuite_link_lost(l);
 }
 
 
@@ -236,149 +227,174 @@ ngx_ct_netsuite_redis_on_disconnect(const redisAsyncContext *ac, int status)
  */
 
 static void
-ngx_ct_netsuite_redis_drop(ngx_ct_netsuite_redis_t *rd, const char *why)
+ngx_ct_netsuite_link_drop(ngx_ct_netsuite_link_t *l, const char *why)
 {
     redisAsyncContext  *ac;
 
-    ac = rd->ac;
+    ac = l->ac;
     if (ac == NULL) {
         return;
     }
 
-    if (!rd->exiting) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "ct_netsuite: dropping redis connection: %s", why);
+    if (!ngx_ct_netsuite_redis.exiting) {
+        ngx_log_error(NGX_LOG_ERR, ngx_ct_netsuite_redis.log, 0,
+                      "ct_netsuite: dropping redis %s:%d connection: %s",
+                      l->host, l->port, why);
     }
 
     /* our pointer goes first: the callbacks below must not see it */
-    rd->ac = NULL;
+    l->ac = NULL;
     redisAsyncFree(ac);
 
-    ngx_ct_netsuite_redis_lost(rd);
+    ngx_ct_netsuite_link_lost(l);
 }
 
 
 static void
-ngx_ct_netsuite_redis_schedule(ngx_ct_netsuite_redis_t *rd)
+ngx_ct_netsuite_link_schedule(ngx_ct_netsuite_link_t *l)
 {
     ngx_msec_t  delay;
 
-    if (rd->exiting || ngx_exiting || ngx_quit || ngx_terminate) {
+    if (ngx_ct_netsuite_redis.exiting || ngx_exiting || ngx_quit
+        || ngx_terminate || !l->wanted)
+    {
         return;
     }
 
-    if (rd->reconnect.timer_set) {
+    if (l->reconnect.timer_set) {
         return;
     }
 
-    ngx_ct_netsuite_metrics_redis_error(rd->conf);
+    ngx_ct_netsuite_metrics_redis_error(ngx_ct_netsuite_redis.conf);
 
-    delay = rd->backoff / 2 + ngx_random() % (rd->backoff / 2 + 1);
+    delay = l->backoff / 2 + ngx_random() % (l->backoff / 2 + 1);
 
-    rd->backoff *= 2;
-    if (rd->backoff > NGX_CT_NETSUITE_BACKOFF_MAX) {
-        rd->backoff = NGX_CT_NETSUITE_BACKOFF_MAX;
+    l->backoff *= 2;
+    if (l->backoff > NGX_CT_NETSUITE_BACKOFF_MAX) {
+        l->backoff = NGX_CT_NETSUITE_BACKOFF_MAX;
     }
 
-    ngx_add_timer(&rd->reconnect, delay);
+    ngx_add_timer(&l->reconnect, delay);
 }
 
 
 static void
-ngx_ct_netsuite_redis_reconnect_handler(ngx_event_t *ev)
+ngx_ct_netsuite_link_reconnect_handler(ngx_event_t *ev)
 {
-    ngx_ct_netsuite_redis_t  *rd = ev->data;
+    ngx_ct_netsuite_link_t  *l = ev->data;
 
-    if (rd->ac == NULL && !rd->exiting) {
-        ngx_ct_netsuite_redis_connect(rd);
+    if (l->ac == NULL && !ngx_ct_netsuite_redis.exiting) {
+        ngx_ct_netsuite_link_connect(l);
     }
 }
 
 
 /*
- * One timer watches the connection: a connect or handshake that takes
- * longer than the timeout, or commands waiting longer than the timeout for
- * any reply (a hung or paused Redis), drop the connection, which answers
- * every waiting request with 503.
+ * One timer watches each link: a connect or handshake that takes longer
+ * than the timeout, or commands waiting longer than the timeout for any
+ * reply (a hung or paused Redis), drop the connection, which answers every
+ * waiting request with 503.
  */
 
 static void
-ngx_ct_netsuite_redis_watchdog_handler(ngx_event_t *ev)
+ngx_ct_netsuite_link_watchdog_handler(ngx_event_t *ev)
 {
-    ngx_ct_netsuite_redis_t  *rd = ev->data;
+    ngx_ct_netsuite_link_t  *l = ev->data;
 
-    if (rd->ac == NULL) {
+    ngx_msec_t  timeout;
+
+    if (l->ac == NULL) {
         return;
     }
 
-    if (rd->state != NGX_CT_NETSUITE_REDIS_READY) {
-        ngx_ct_netsuite_redis_drop(rd, "connect timed out");
+    if (l->state != NGX_CT_NETSUITE_REDIS_READY) {
+        ngx_ct_netsuite_link_drop(l, "connect timed out");
         return;
     }
 
-    if (rd->pending
-        && ngx_current_msec - rd->progress >= rd->conf->timeout)
-    {
-        ngx_ct_netsuite_redis_drop(rd, "no reply within timeout");
+    timeout = ngx_ct_netsuite_redis.conf->timeout;
+
+    if (l->pending && ngx_current_msec - l->progress >= timeout) {
+        ngx_ct_netsuite_link_drop(l, "no reply within timeout");
         return;
     }
 
-    ngx_add_timer(&rd->watchdog, rd->conf->timeout / 4 + 1);
+    ngx_add_timer(&l->watchdog, timeout / 4 + 1);
 }
 
 
 static void
-ngx_ct_netsuite_redis_handshake_done(redisAsyncContext *ac, void *r,
+ngx_ct_netsuite_link_handshake_done(redisAsyncContext *ac, void *r,
     void *privdata)
 {
-    redisReply               *reply = r;
-    ngx_ct_netsuite_redis_t  *rd = &ngx_ct_netsuite_redis;
+    redisReply              *reply = r;
+    ngx_queue_t             *q;
+    ngx_ct_netsuite_link_t  *l = ac->data;
 
-    if (reply == NULL || rd->ac != ac) {
+    ngx_ct_netsuite_redis_cmd_t  *cmd;
+
+    if (reply == NULL || l->ac != ac) {
         return;
     }
 
     if (reply->type != REDIS_REPLY_STRING || reply->len != 40) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "ct_netsuite: redis SCRIPT LOAD failed: %*s",
-                      (int) reply->len, reply->str ? reply->str : "");
-        /* drop from the watchdog, not inside this callback */
-        rd->state = NGX_CT_NETSUITE_REDIS_HANDSHAKE;
+        ngx_log_error(NGX_LOG_ERR, ngx_ct_netsuite_redis.log, 0,
+                      "ct_netsuite: redis %s:%d SCRIPT LOAD failed: %*s",
+                      l->host, l->port, (int) reply->len,
+                      reply->str ? reply->str : "");
+        /* dropped by the watchdog, not inside this callback */
         return;
     }
 
-    ngx_memcpy(rd->sha, reply->str, 40);
-    rd->sha[40] = '\0';
+    ngx_memcpy(ngx_ct_netsuite_redis.sha, reply->str, 40);
+    ngx_ct_netsuite_redis.sha[40] = '\0';
 
-    rd->state = NGX_CT_NETSUITE_REDIS_READY;
-    rd->backoff = NGX_CT_NETSUITE_BACKOFF_MIN;
+    l->state = NGX_CT_NETSUITE_REDIS_READY;
+    l->backoff = NGX_CT_NETSUITE_BACKOFF_MIN;
 
-    ngx_log_error(NGX_LOG_INFO, rd->log, 0, "ct_netsuite: redis ready");
+    ngx_log_error(NGX_LOG_INFO, ngx_ct_netsuite_redis.log, 0,
+                  "ct_netsuite: redis %s:%d ready", l->host, l->port);
+
+    while (!ngx_queue_empty(&l->parked)) {
+        q = ngx_queue_head(&l->parked);
+        ngx_queue_remove(q);
+
+        cmd = ngx_queue_data(q, ngx_ct_netsuite_redis_cmd_t, queue);
+
+        if (ngx_ct_netsuite_link_dispatch(l, cmd) != NGX_OK) {
+            ngx_ct_netsuite_redis_deliver(cmd, NULL);
+        }
+    }
+
+    if (ngx_ct_netsuite_redis.cluster) {
+        ngx_ct_netsuite_cluster_link_ready(&ngx_ct_netsuite_redis);
+    }
 }
 
 
 static void
-ngx_ct_netsuite_redis_handshake_step(redisAsyncContext *ac, void *r,
+ngx_ct_netsuite_link_handshake_step(redisAsyncContext *ac, void *r,
     void *privdata)
 {
-    redisReply               *reply = r;
-    ngx_ct_netsuite_redis_t  *rd = &ngx_ct_netsuite_redis;
+    redisReply              *reply = r;
+    ngx_ct_netsuite_link_t  *l = ac->data;
 
-    if (reply == NULL || rd->ac != ac) {
+    if (reply == NULL || l->ac != ac) {
         return;
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
         /* never log the AUTH argument, only Redis' answer */
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "ct_netsuite: redis %s failed: %*s", (char *) privdata,
-                      (int) reply->len, reply->str);
+        ngx_log_error(NGX_LOG_ERR, ngx_ct_netsuite_redis.log, 0,
+                      "ct_netsuite: redis %s:%d %s failed: %*s", l->host,
+                      l->port, (char *) privdata, (int) reply->len,
+                      reply->str);
     }
 }
 
 
 static ngx_int_t
-ngx_ct_netsuite_redis_handshake(ngx_ct_netsuite_redis_t *rd)
+ngx_ct_netsuite_link_handshake(ngx_ct_netsuite_link_t *l)
 {
     char                         db[NGX_INT_T_LEN + 1];
     const char                  *argv[3];
@@ -386,8 +402,8 @@ ngx_ct_netsuite_redis_handshake(ngx_ct_netsuite_redis_t *rd)
     redisAsyncContext           *ac;
     ngx_ct_netsuite_main_conf_t *conf;
 
-    ac = rd->ac;
-    conf = rd->conf;
+    ac = l->ac;
+    conf = ngx_ct_netsuite_redis.conf;
 
     if (conf->password.len) {
         argv[0] = "AUTH";
@@ -395,7 +411,7 @@ ngx_ct_netsuite_redis_handshake(ngx_ct_netsuite_redis_t *rd)
         argv[1] = (char *) conf->password.data;
         lens[1] = conf->password.len;
 
-        if (redisAsyncCommandArgv(ac, ngx_ct_netsuite_redis_handshake_step,
+        if (redisAsyncCommandArgv(ac, ngx_ct_netsuite_link_handshake_step,
                                   "AUTH", 2, argv, lens) != REDIS_OK)
         {
             return NGX_ERROR;
@@ -408,13 +424,14 @@ ngx_ct_netsuite_redis_handshake(ngx_ct_netsuite_redis_t *rd)
         argv[1] = db;
         lens[1] = ngx_sprintf((u_char *) db, "%i", conf->db) - (u_char *) db;
 
-        if (redisAsyncCommandArgv(ac, ngx_ct_netsuite_redis_handshake_step,
+        if (redisAsyncCommandArgv(ac, ngx_ct_netsuite_link_handshake_step,
                                   "SELECT", 2, argv, lens) != REDIS_OK)
         {
             return NGX_ERROR;
         }
     }
 
+    /* every node that may own a shard runs the enqueue script */
     argv[0] = "SCRIPT";
     lens[0] = 6;
     argv[1] = "LOAD";
@@ -422,7 +439,7 @@ ngx_ct_netsuite_redis_handshake(ngx_ct_netsuite_redis_t *rd)
     argv[2] = (char *) ngx_ct_netsuite_enqueue_script.data;
     lens[2] = ngx_ct_netsuite_enqueue_script.len;
 
-    if (redisAsyncCommandArgv(ac, ngx_ct_netsuite_redis_handshake_done, NULL,
+    if (redisAsyncCommandArgv(ac, ngx_ct_netsuite_link_handshake_done, NULL,
                               3, argv, lens) != REDIS_OK)
     {
         return NGX_ERROR;
@@ -432,48 +449,50 @@ ngx_ct_netsuite_redis_handshake(ngx_ct_netsuite_redis_t *rd)
 }
 
 
-static void
-ngx_ct_netsuite_redis_connect(ngx_ct_netsuite_redis_t *rd)
+void
+ngx_ct_netsuite_link_connect(ngx_ct_netsuite_link_t *l)
 {
-    ngx_connection_t             *c;
-    redisAsyncContext            *ac;
-    ngx_ct_netsuite_main_conf_t  *conf;
+    ngx_log_t          *log;
+    ngx_connection_t   *c;
+    redisAsyncContext  *ac;
 
-    conf = rd->conf;
+    log = ngx_ct_netsuite_redis.log;
 
-    if (conf->port) {
-        ac = redisAsyncConnect((char *) conf->host.data, (int) conf->port);
-
-    } else {
-        ac = redisAsyncConnectUnix((char *) conf->path.data);
+    if (l->ac != NULL || l->reconnect.timer_set) {
+        return;
     }
 
+    ac = l->port ? redisAsyncConnect(l->host, l->port)
+                 : redisAsyncConnectUnix(l->host);
+
     if (ac == NULL) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+        ngx_log_error(NGX_LOG_ERR, log, 0,
                       "ct_netsuite: redis connect: out of memory");
-        ngx_ct_netsuite_redis_schedule(rd);
+        ngx_ct_netsuite_link_schedule(l);
         return;
     }
 
     if (ac->err) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "ct_netsuite: redis connect failed: %s", ac->errstr);
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "ct_netsuite: redis %s:%d connect failed: %s",
+                      l->host, l->port, ac->errstr);
         redisAsyncFree(ac);
-        ngx_ct_netsuite_redis_schedule(rd);
+        ngx_ct_netsuite_link_schedule(l);
         return;
     }
 
-    c = ngx_get_connection(ac->c.fd, rd->log);
+    c = ngx_get_connection(ac->c.fd, log);
     if (c == NULL) {
         redisAsyncFree(ac);
-        ngx_ct_netsuite_redis_schedule(rd);
+        ngx_ct_netsuite_link_schedule(l);
         return;
     }
 
-    c->read->log = rd->log;
-    c->write->log = rd->log;
+    c->read->log = log;
+    c->write->log = log;
     c->data = ac;
 
+    ac->data = l;
     ac->ev.data = c;
     ac->ev.addRead = ngx_ct_netsuite_redis_add_read;
     ac->ev.delRead = ngx_ct_netsuite_redis_del_read;
@@ -481,22 +500,55 @@ ngx_ct_netsuite_redis_connect(ngx_ct_netsuite_redis_t *rd)
     ac->ev.delWrite = ngx_ct_netsuite_redis_del_write;
     ac->ev.cleanup = ngx_ct_netsuite_redis_cleanup;
 
-    rd->ac = ac;
-    rd->state = NGX_CT_NETSUITE_REDIS_CONNECTING;
-    rd->pending = 0;
+    l->ac = ac;
+    l->state = NGX_CT_NETSUITE_REDIS_CONNECTING;
+    l->pending = 0;
 
     /* 0.14 calls addWrite from here: the hooks must exist first */
-    redisAsyncSetConnectCallback(ac, ngx_ct_netsuite_redis_on_connect);
-    redisAsyncSetDisconnectCallback(ac, ngx_ct_netsuite_redis_on_disconnect);
+    redisAsyncSetConnectCallback(ac, ngx_ct_netsuite_link_on_connect);
+    redisAsyncSetDisconnectCallback(ac, ngx_ct_netsuite_link_on_disconnect);
 
-    if (ngx_ct_netsuite_redis_handshake(rd) != NGX_OK) {
-        ngx_ct_netsuite_redis_drop(rd, "handshake queueing failed");
+    if (ngx_ct_netsuite_link_handshake(l) != NGX_OK) {
+        ngx_ct_netsuite_link_drop(l, "handshake queueing failed");
         return;
     }
 
-    rd->state = NGX_CT_NETSUITE_REDIS_HANDSHAKE;
+    l->state = NGX_CT_NETSUITE_REDIS_HANDSHAKE;
 
-    ngx_add_timer(&rd->watchdog, conf->timeout);
+    ngx_add_timer(&l->watchdog, ngx_ct_netsuite_redis.conf->timeout);
+}
+
+
+void
+ngx_ct_netsuite_link_init(ngx_ct_netsuite_link_t *l, const char *host,
+    int port)
+{
+    ngx_log_t  *log;
+
+    log = ngx_ct_netsuite_redis.log;
+
+    l->host = host;
+    l->port = port;
+    l->backoff = NGX_CT_NETSUITE_BACKOFF_MIN;
+
+    ngx_queue_init(&l->parked);
+
+    l->reconnect.handler = ngx_ct_netsuite_link_reconnect_handler;
+    l->reconnect.data = l;
+    l->reconnect.log = log;
+    l->reconnect.cancelable = 1;
+
+    l->watchdog.handler = ngx_ct_netsuite_link_watchdog_handler;
+    l->watchdog.data = l;
+    l->watchdog.log = log;
+    l->watchdog.cancelable = 1;
+}
+
+
+ngx_int_t
+ngx_ct_netsuite_link_ready(ngx_ct_netsuite_link_t *l)
+{
+    return l->ac != NULL && l->state == NGX_CT_NETSUITE_REDIS_READY;
 }
 
 
@@ -504,25 +556,27 @@ ngx_int_t
 ngx_ct_netsuite_redis_init_process(ngx_cycle_t *cycle,
     ngx_ct_netsuite_main_conf_t *conf)
 {
+    ngx_ct_netsuite_link_t   *l;
     ngx_ct_netsuite_redis_t  *rd = &ngx_ct_netsuite_redis;
 
     ngx_memzero(rd, sizeof(ngx_ct_netsuite_redis_t));
 
     rd->conf = conf;
     rd->log = cycle->log;
-    rd->backoff = NGX_CT_NETSUITE_BACKOFF_MIN;
 
-    rd->reconnect.handler = ngx_ct_netsuite_redis_reconnect_handler;
-    rd->reconnect.data = rd;
-    rd->reconnect.log = cycle->log;
-    rd->reconnect.cancelable = 1;
+    if (conf->nseeds) {
+        return ngx_ct_netsuite_cluster_init(rd);
+    }
 
-    rd->watchdog.handler = ngx_ct_netsuite_redis_watchdog_handler;
-    rd->watchdog.data = rd;
-    rd->watchdog.log = cycle->log;
-    rd->watchdog.cancelable = 1;
+    l = &rd->links[0];
+    rd->nlinks = 1;
 
-    ngx_ct_netsuite_redis_connect(rd);
+    ngx_ct_netsuite_link_init(l, (char *) (conf->port ? conf->host.data
+                                                      : conf->path.data),
+                              (int) conf->port);
+    l->wanted = 1;
+
+    ngx_ct_netsuite_link_connect(l);
 
     return NGX_OK;
 }
@@ -531,23 +585,31 @@ ngx_ct_netsuite_redis_init_process(ngx_cycle_t *cycle,
 void
 ngx_ct_netsuite_redis_exit_process(void)
 {
-    ngx_ct_netsuite_redis_t  *rd = &ngx_ct_netsuite_redis;
+    ngx_uint_t                i;
     redisAsyncContext        *ac;
+    ngx_ct_netsuite_link_t   *l;
+    ngx_ct_netsuite_redis_t  *rd = &ngx_ct_netsuite_redis;
 
     rd->exiting = 1;
 
-    if (rd->reconnect.timer_set) {
-        ngx_del_timer(&rd->reconnect);
-    }
+    ngx_ct_netsuite_cluster_exit(rd);
 
-    ac = rd->ac;
-    if (ac) {
-        rd->ac = NULL;
-        redisAsyncFree(ac);
-    }
+    for (i = 0; i < rd->nlinks; i++) {
+        l = &rd->links[i];
 
-    if (rd->watchdog.timer_set) {
-        ngx_del_timer(&rd->watchdog);
+        if (l->reconnect.timer_set) {
+            ngx_del_timer(&l->reconnect);
+        }
+
+        ac = l->ac;
+        if (ac) {
+            l->ac = NULL;
+            redisAsyncFree(ac);
+        }
+
+        if (l->watchdog.timer_set) {
+            ngx_del_timer(&l->watchdog);
+        }
     }
 }
 
@@ -568,23 +630,134 @@ ngx_ct_netsuite_redis_script_sha(void)
 
 /* --- commands ---------------------------------------------------------------- */
 
+void
+ngx_ct_netsuite_redis_deliver(ngx_ct_netsuite_redis_cmd_t *cmd,
+    redisReply *reply)
+{
+    ngx_ct_netsuite_redis_handler_pt   handler;
+    void                              *data;
+
+    ngx_ct_netsuite_metrics_redis_reply(ngx_ct_netsuite_redis.conf, reply,
+                                        cmd->sent);
+
+    handler = cmd->handler;
+    data = cmd->data;
+
+    ngx_free(cmd);
+
+    handler(reply, data);
+}
+
+
 static void
 ngx_ct_netsuite_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
+    ngx_ct_netsuite_link_t       *l = ac->data;
     ngx_ct_netsuite_redis_t      *rd = &ngx_ct_netsuite_redis;
-    ngx_ct_netsuite_redis_cmd_t   cmd;
+    ngx_ct_netsuite_redis_cmd_t  *cmd = privdata;
 
-    cmd = *(ngx_ct_netsuite_redis_cmd_t *) privdata;
-    ngx_free(privdata);
-
-    if (rd->ac == ac && rd->pending) {
-        rd->pending--;
-        rd->progress = ngx_current_msec;
+    if (l->ac == ac && l->pending) {
+        l->pending--;
+        l->progress = ngx_current_msec;
     }
 
-    ngx_ct_netsuite_metrics_redis_reply(rd->conf, r, cmd.sent);
+    if (rd->cluster && r != NULL && !rd->exiting
+        && ngx_ct_netsuite_cluster_redirect(rd, cmd, r) == NGX_OK)
+    {
+        return;
+    }
 
-    cmd.handler(r, cmd.data);
+    ngx_ct_netsuite_redis_deliver(cmd, r);
+}
+
+
+ngx_int_t
+ngx_ct_netsuite_link_dispatch(ngx_ct_netsuite_link_t *l,
+    ngx_ct_netsuite_redis_cmd_t *cmd)
+{
+    if (!ngx_ct_netsuite_link_ready(l)) {
+        return NGX_DECLINED;
+    }
+
+    /* an ASK redirection: this node serves the slot for one command */
+    if (cmd->asking
+        && redisAsyncCommand(l->ac, NULL, NULL, "ASKING") != REDIS_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (redisAsyncCommandArgv(l->ac, ngx_ct_netsuite_redis_reply, cmd,
+                              cmd->argc, cmd->argv, cmd->lens)
+        != REDIS_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (l->pending++ == 0) {
+        l->progress = ngx_current_msec;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_ct_netsuite_link_park(ngx_ct_netsuite_link_t *l,
+    ngx_ct_netsuite_redis_cmd_t *cmd)
+{
+    ngx_queue_insert_tail(&l->parked, &cmd->queue);
+
+    ngx_ct_netsuite_link_connect(l);
+}
+
+
+/* In a cluster the arguments are copied: a redirection resends them. */
+
+static ngx_ct_netsuite_redis_cmd_t *
+ngx_ct_netsuite_redis_cmd(int argc, const char **argv, const size_t *lens,
+    ngx_uint_t copy)
+{
+    int                           i;
+    u_char                       *p;
+    size_t                        size;
+    ngx_ct_netsuite_redis_cmd_t  *cmd;
+
+    size = sizeof(ngx_ct_netsuite_redis_cmd_t);
+
+    if (copy) {
+        size += argc * (sizeof(char *) + sizeof(size_t));
+
+        for (i = 0; i < argc; i++) {
+            size += lens[i];
+        }
+    }
+
+    cmd = ngx_alloc(size, ngx_ct_netsuite_redis.log);
+    if (cmd == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(cmd, sizeof(ngx_ct_netsuite_redis_cmd_t));
+
+    cmd->argc = argc;
+    cmd->argv = argv;
+    cmd->lens = (size_t *) lens;
+
+    if (!copy) {
+        return cmd;
+    }
+
+    cmd->lens = (size_t *) (cmd + 1);
+    cmd->argv = (const char **) (cmd->lens + argc);
+    p = (u_char *) (cmd->argv + argc);
+
+    for (i = 0; i < argc; i++) {
+        cmd->argv[i] = (char *) p;
+        cmd->lens[i] = lens[i];
+        p = ngx_cpymem(p, argv[i], lens[i]);
+    }
+
+    return cmd;
 }
 
 
@@ -592,14 +765,15 @@ ngx_int_t
 ngx_ct_netsuite_redis_send(int argc, const char **argv, const size_t *lens,
     ngx_ct_netsuite_redis_handler_pt handler, void *data)
 {
+    ngx_int_t                     rc;
     ngx_ct_netsuite_redis_t      *rd = &ngx_ct_netsuite_redis;
     ngx_ct_netsuite_redis_cmd_t  *cmd;
 
-    if (rd->ac == NULL || rd->state != NGX_CT_NETSUITE_REDIS_READY) {
+    if (!rd->cluster && !ngx_ct_netsuite_link_ready(&rd->links[0])) {
         return NGX_DECLINED;
     }
 
-    cmd = ngx_alloc(sizeof(ngx_ct_netsuite_redis_cmd_t), rd->log);
+    cmd = ngx_ct_netsuite_redis_cmd(argc, argv, lens, rd->cluster);
     if (cmd == NULL) {
         return NGX_DECLINED;
     }
@@ -608,15 +782,12 @@ ngx_ct_netsuite_redis_send(int argc, const char **argv, const size_t *lens,
     cmd->data = data;
     cmd->sent = ngx_ct_netsuite_metrics_now();
 
-    if (redisAsyncCommandArgv(rd->ac, ngx_ct_netsuite_redis_reply, cmd,
-                              argc, argv, lens) != REDIS_OK)
-    {
+    rc = rd->cluster ? ngx_ct_netsuite_cluster_send(rd, cmd)
+                     : ngx_ct_netsuite_link_dispatch(&rd->links[0], cmd);
+
+    if (rc != NGX_OK) {
         ngx_free(cmd);
         return NGX_DECLINED;
-    }
-
-    if (rd->pending++ == 0) {
-        rd->progress = ngx_current_msec;
     }
 
     return NGX_OK;

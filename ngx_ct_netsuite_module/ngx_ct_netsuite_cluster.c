@@ -1,0 +1,389 @@
+
+/*
+ * Copyright (C) ct-netsuite authors
+ *
+ * Redis Cluster routing over the links: the slot map comes from CLUSTER
+ * SLOTS (asked of any ready node at start, after a MOVED, after a lost
+ * link, and every few seconds), each command goes to the master of its
+ * key's slot, MOVED updates the slot and resends, ASK sends ASKING and the
+ * command once to the importing node, TRYAGAIN and CLUSTERDOWN resend
+ * after a short timer; CTNS_CLUSTER_REDIRECTS bound it all.  A command
+ * whose node is not ready answers NGX_DECLINED at once (503 and
+ * Retry-After for a delivery): a failover is waited out by the senders,
+ * never by a blocked request.
+ */
+
+
+#include "ngx_ct_netsuite_link.h"
+
+
+#define NGX_CT_NETSUITE_REFRESH_SOON    100
+#define NGX_CT_NETSUITE_REFRESH_FAST    1000    /* while a slot is unserved */
+#define NGX_CT_NETSUITE_REFRESH_IDLE    10000
+#define NGX_CT_NETSUITE_TRYAGAIN        50
+
+
+static void ngx_ct_netsuite_cluster_refresh(ngx_ct_netsuite_redis_t *rd);
+
+
+/* Links for the nodes the map learnt; wanted: a seed or serving slots. */
+
+static void
+ngx_ct_netsuite_cluster_links(ngx_ct_netsuite_redis_t *rd)
+{
+    ngx_uint_t               i;
+    ngx_ct_netsuite_link_t  *l;
+    ctns_cluster_addr_t     *a;
+
+    for (i = rd->nlinks; i < rd->map.nnodes; i++) {
+        a = &rd->map.nodes[i];
+        ngx_ct_netsuite_link_init(&rd->links[i], a->host, a->port);
+    }
+
+    rd->nlinks = rd->map.nnodes;
+
+    for (i = rd->conf->nseeds; i < rd->nlinks; i++) {
+        rd->links[i].wanted = 0;
+    }
+
+    for (i = 0; i < CTNS_CLUSTER_SLOTS; i++) {
+        if (rd->map.slot[i]) {
+            rd->links[rd->map.slot[i] - 1].wanted = 1;
+        }
+    }
+
+    for (i = 0; i < rd->nlinks; i++) {
+        l = &rd->links[i];
+
+        if (l->wanted && l->ac == NULL) {
+            ngx_ct_netsuite_link_connect(l);
+        }
+    }
+}
+
+
+/* Unserved slots, or masters not ready: look again soon. */
+
+static ngx_uint_t
+ngx_ct_netsuite_cluster_degraded(ngx_ct_netsuite_redis_t *rd)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < CTNS_CLUSTER_SLOTS; i++) {
+        if (rd->map.slot[i] == 0
+            || !ngx_ct_netsuite_link_ready(&rd->links[rd->map.slot[i] - 1]))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_ct_netsuite_cluster_refresh_at(ngx_ct_netsuite_redis_t *rd,
+    ngx_msec_t delay)
+{
+    if (rd->exiting || ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    /* ngx_add_timer() moves a pending timer; only ever bring it closer */
+    if (rd->refresh.timer_set
+        && rd->refresh.timer.key <= ngx_current_msec + delay)
+    {
+        return;
+    }
+
+    ngx_add_timer(&rd->refresh, delay);
+}
+
+
+static void
+ngx_ct_netsuite_cluster_slots(redisReply *reply, void *data)
+{
+    ngx_ct_netsuite_redis_t  *rd = data;
+
+    rd->refreshing = 0;
+
+    if (rd->exiting) {
+        return;
+    }
+
+    if (ctns_cluster_map_load(&rd->map, reply) != 0) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "ct_netsuite: redis CLUSTER SLOTS failed: %*s",
+                      reply ? (int) reply->len : 0,
+                      reply && reply->str ? reply->str : "no reply");
+    }
+
+    ngx_ct_netsuite_cluster_links(rd);
+
+    ngx_ct_netsuite_cluster_refresh_at(rd,
+                                       ngx_ct_netsuite_cluster_degraded(rd)
+                                       ? NGX_CT_NETSUITE_REFRESH_FAST
+                                       : NGX_CT_NETSUITE_REFRESH_IDLE);
+}
+
+
+static ngx_ct_netsuite_link_t *
+ngx_ct_netsuite_cluster_any(ngx_ct_netsuite_redis_t *rd)
+{
+    ngx_uint_t               i;
+    ngx_ct_netsuite_link_t  *l;
+
+    for (i = 0; i < rd->nlinks; i++) {
+        l = &rd->links[(rd->next + i) % rd->nlinks];
+
+        if (ngx_ct_netsuite_link_ready(l)) {
+            rd->next = (rd->next + i + 1) % rd->nlinks;
+            return l;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_ct_netsuite_cluster_refresh(ngx_ct_netsuite_redis_t *rd)
+{
+    ngx_ct_netsuite_link_t       *l;
+    ngx_ct_netsuite_redis_cmd_t  *cmd;
+
+    static const char   *argv[] = { "CLUSTER", "SLOTS" };
+    static size_t        lens[] = { 7, 5 };
+
+    if (rd->refreshing || rd->exiting) {
+        return;
+    }
+
+    l = ngx_ct_netsuite_cluster_any(rd);
+
+    if (l == NULL) {
+        /* nothing to ask yet: the links reconnect on their own */
+        ngx_ct_netsuite_cluster_refresh_at(rd, NGX_CT_NETSUITE_REFRESH_FAST);
+        return;
+    }
+
+    cmd = ngx_calloc(sizeof(ngx_ct_netsuite_redis_cmd_t), rd->log);
+    if (cmd == NULL) {
+        return;
+    }
+
+    cmd->argc = 2;
+    cmd->argv = argv;
+    cmd->lens = lens;
+    cmd->handler = ngx_ct_netsuite_cluster_slots;
+    cmd->data = rd;
+
+    if (ngx_ct_netsuite_link_dispatch(l, cmd) != NGX_OK) {
+        ngx_free(cmd);
+        ngx_ct_netsuite_cluster_refresh_at(rd, NGX_CT_NETSUITE_REFRESH_FAST);
+        return;
+    }
+
+    rd->refreshing = 1;
+}
+
+
+static void
+ngx_ct_netsuite_cluster_refresh_handler(ngx_event_t *ev)
+{
+    ngx_ct_netsuite_cluster_refresh(ev->data);
+}
+
+
+ngx_int_t
+ngx_ct_netsuite_cluster_init(ngx_ct_netsuite_redis_t *rd)
+{
+    ngx_uint_t  i;
+
+    rd->cluster = 1;
+
+    rd->refresh.handler = ngx_ct_netsuite_cluster_refresh_handler;
+    rd->refresh.data = rd;
+    rd->refresh.log = rd->log;
+    rd->refresh.cancelable = 1;
+
+    /* the seeds are the map's first nodes, and stay wanted */
+    for (i = 0; i < rd->conf->nseeds; i++) {
+        if (ctns_cluster_map_node(&rd->map, &rd->conf->seeds[i]) < 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_ct_netsuite_cluster_links(rd);
+
+    for (i = 0; i < rd->nlinks; i++) {
+        rd->links[i].wanted = 1;
+        ngx_ct_netsuite_link_connect(&rd->links[i]);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_ct_netsuite_cluster_exit(ngx_ct_netsuite_redis_t *rd)
+{
+    if (rd->refresh.timer_set) {
+        ngx_del_timer(&rd->refresh);
+    }
+}
+
+
+/* The first link ready asks for the map; a lost one makes us look again. */
+
+void
+ngx_ct_netsuite_cluster_link_ready(ngx_ct_netsuite_redis_t *rd)
+{
+    ngx_ct_netsuite_cluster_refresh_at(rd, 0);
+}
+
+
+void
+ngx_ct_netsuite_cluster_link_lost(ngx_ct_netsuite_redis_t *rd)
+{
+    ngx_ct_netsuite_cluster_refresh_at(rd, NGX_CT_NETSUITE_REFRESH_SOON);
+}
+
+
+static ngx_ct_netsuite_link_t *
+ngx_ct_netsuite_cluster_route(ngx_ct_netsuite_redis_t *rd,
+    ngx_ct_netsuite_redis_cmd_t *cmd)
+{
+    int  k, node;
+
+    k = ctns_cluster_key_index(cmd->argc, cmd->argv, cmd->lens);
+
+    if (k < 0) {
+        return ngx_ct_netsuite_cluster_any(rd);
+    }
+
+    node = ctns_cluster_map_route(&rd->map, cmd->argv[k], cmd->lens[k]);
+
+    return node < 0 ? NULL : &rd->links[node];
+}
+
+
+ngx_int_t
+ngx_ct_netsuite_cluster_send(ngx_ct_netsuite_redis_t *rd,
+    ngx_ct_netsuite_redis_cmd_t *cmd)
+{
+    ngx_ct_netsuite_link_t  *l;
+
+    l = ngx_ct_netsuite_cluster_route(rd, cmd);
+
+    if (l == NULL || ngx_ct_netsuite_link_dispatch(l, cmd) != NGX_OK) {
+        ngx_ct_netsuite_cluster_refresh_at(rd, NGX_CT_NETSUITE_REFRESH_SOON);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* Resent to l now, or when it is ready; answered NULL when it fails. */
+
+static void
+ngx_ct_netsuite_cluster_resend(ngx_ct_netsuite_link_t *l,
+    ngx_ct_netsuite_redis_cmd_t *cmd)
+{
+    if (l == NULL) {
+        ngx_ct_netsuite_redis_deliver(cmd, NULL);
+        return;
+    }
+
+    if (ngx_ct_netsuite_link_ready(l)) {
+        if (ngx_ct_netsuite_link_dispatch(l, cmd) != NGX_OK) {
+            ngx_ct_netsuite_redis_deliver(cmd, NULL);
+        }
+
+        return;
+    }
+
+    ngx_ct_netsuite_link_park(l, cmd);
+}
+
+
+static void
+ngx_ct_netsuite_cluster_retry_handler(ngx_event_t *ev)
+{
+    ngx_ct_netsuite_redis_cmd_t  *cmd = ev->data;
+    ngx_ct_netsuite_redis_t      *rd = &ngx_ct_netsuite_redis;
+
+    if (rd->exiting) {
+        ngx_ct_netsuite_redis_deliver(cmd, NULL);
+        return;
+    }
+
+    ngx_ct_netsuite_cluster_resend(ngx_ct_netsuite_cluster_route(rd, cmd),
+                                   cmd);
+}
+
+
+ngx_int_t
+ngx_ct_netsuite_cluster_redirect(ngx_ct_netsuite_redis_t *rd,
+    ngx_ct_netsuite_redis_cmd_t *cmd, redisReply *reply)
+{
+    int                   kind, node;
+    unsigned              slot;
+    ctns_cluster_addr_t   to;
+
+    if (reply->type != REDIS_REPLY_ERROR) {
+        return NGX_DECLINED;
+    }
+
+    kind = ctns_cluster_reply_kind(reply->str, reply->len, &slot, &to);
+
+    if (kind == CTNS_CLUSTER_REPLY_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (++cmd->redirects > CTNS_CLUSTER_REDIRECTS) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "ct_netsuite: redis cluster still redirecting after "
+                      "%d attempts: %*s", CTNS_CLUSTER_REDIRECTS,
+                      (int) reply->len, reply->str);
+        ngx_ct_netsuite_cluster_refresh_at(rd, NGX_CT_NETSUITE_REFRESH_SOON);
+        return NGX_DECLINED;
+    }
+
+    if (kind == CTNS_CLUSTER_REPLY_TRYAGAIN) {
+        /* a slot in migration or a failover: not instant, not for long */
+        cmd->asking = 0;
+        cmd->retry.handler = ngx_ct_netsuite_cluster_retry_handler;
+        cmd->retry.data = cmd;
+        cmd->retry.log = rd->log;
+
+        ngx_add_timer(&cmd->retry, NGX_CT_NETSUITE_TRYAGAIN * cmd->redirects);
+        ngx_ct_netsuite_cluster_refresh_at(rd, NGX_CT_NETSUITE_REFRESH_SOON);
+
+        return NGX_OK;
+    }
+
+    node = ctns_cluster_map_node(&rd->map, &to);
+
+    if (node < 0) {
+        return NGX_DECLINED;
+    }
+
+    ngx_ct_netsuite_cluster_links(rd);
+
+    if (kind == CTNS_CLUSTER_REPLY_MOVED) {
+        rd->map.slot[slot] = (uint8_t) (node + 1);
+        rd->links[node].wanted = 1;
+        cmd->asking = 0;
+
+        ngx_ct_netsuite_cluster_refresh_at(rd, NGX_CT_NETSUITE_REFRESH_SOON);
+
+    } else {
+        cmd->asking = 1;
+    }
+
+    ngx_ct_netsuite_cluster_resend(&rd->links[node], cmd);
+
+    return NGX_OK;
+}
