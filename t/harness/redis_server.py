@@ -13,9 +13,13 @@ from harness.common import free_port, stop_process, wait_port, wait_until
 
 
 class RedisServer:
+    """One redis-server; dir is made (a temp dir) unless given."""
+
+    cluster = False
+
     def __init__(self, port=None, appendonly=False, fsync="everysec",
-                 extra=()):
-        self.dir = tempfile.mkdtemp(prefix="ctns-redis-")
+                 extra=(), dir=None):
+        self.dir = dir or tempfile.mkdtemp(prefix="ctns-redis-")
         os.chmod(self.dir, 0o755)
         self.port = port or free_port()
         self.appendonly = appendonly
@@ -26,6 +30,15 @@ class RedisServer:
     @property
     def address(self):
         return "127.0.0.1:%d" % self.port
+
+    @property
+    def worker_redis(self):
+        """The worker configuration's "redis" section (timeouts apart)."""
+        return {"address": self.address}
+
+    @property
+    def running(self):
+        return self.proc is not None
 
     def start(self):
         args = ["redis-server", "--port", str(self.port),
@@ -47,8 +60,9 @@ class RedisServer:
             return False
 
     def client(self, **kw):
-        return redis_py.Redis(host="127.0.0.1", port=self.port,
-                              decode_responses=True, socket_timeout=10, **kw)
+        kw.setdefault("decode_responses", True)
+        kw.setdefault("socket_timeout", 10)
+        return redis_py.Redis(host="127.0.0.1", port=self.port, **kw)
 
     def stop(self):
         stop_process(self.proc)
@@ -75,17 +89,37 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def cluster_mode():
+    """CTNS_REDIS_MODE=cluster runs the suites on a Redis Cluster."""
+    mode = os.environ.get("CTNS_REDIS_MODE", "standalone")
+    if mode not in ("standalone", "cluster"):
+        raise pytest.UsageError("CTNS_REDIS_MODE must be standalone or "
+                                "cluster, not %r" % mode)
+    return mode == "cluster"
+
+
 @pytest.fixture(scope="module")
 def redis_server():
-    srv = RedisServer().start()
-    yield srv
-    srv.cleanup()
+    """The module's Redis: one redis-server, or with CTNS_REDIS_MODE=cluster
+    a 3-master, 3-replica Redis Cluster (harness.redis_cluster) with the
+    same interface (address, worker_redis, client(), stop/start/pause)."""
+    if cluster_mode():
+        from harness.redis_cluster import RedisCluster
+        srv = RedisCluster()
+    else:
+        srv = RedisServer()
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.cleanup()
 
 
 @pytest.fixture
 def redis(redis_server):
-    """A client of the module's redis-server, flushed before each test."""
-    if redis_server.proc is None:
+    """A client of the module's Redis, flushed (every master) before each
+    test; a server or node a test stopped or killed is started again."""
+    if not redis_server.running:
         redis_server.start()
     c = redis_server.client()
     c.flushall()

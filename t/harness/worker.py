@@ -137,7 +137,7 @@ def base_config(redis_server, netsuite, secrets_dir, auth="tba", **over):
         conf = json.load(fh)
 
     conf.update({
-        "redis": {"address": redis_server.address, "timeout_ms": 5000},
+        "redis": dict(redis_server.worker_redis, timeout_ms=5000),
         "stream": {"prefix": PREFIX, "shards": SHARDS},
         "netsuite": {"account_id": creds["account_id"],
                      "base_url": netsuite.url, "auth": auth_conf,
