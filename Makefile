@@ -134,9 +134,20 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory pytest
+	@$(MAKE) --no-print-directory test-cluster
 	@$(MAKE) --no-print-directory test-asan-module
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
 	@$(MAKE) --no-print-directory test-valgrind
+
+# The ingest and worker suites again, unchanged, on a 3-master + 3-replica
+# Redis Cluster (t/harness/redis_cluster.py), and the cluster's own tests.
+CLUSTER_SUITES ?= t/test_ingest.py t/test_worker.py t/test_cluster.py
+
+.PHONY: test-cluster
+
+test-cluster: all
+	@CTNS_BUILD=$(BUILD) CTNS_REDIS_MODE=cluster $(PYTHON) -m pytest -q \
+	    $(PYTEST_ARGS) $(wildcard $(CLUSTER_SUITES))
 
 test-asan-module:
 	@$(MAKE) --no-print-directory SAN=1 module worker
