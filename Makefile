@@ -39,7 +39,8 @@ WORKER_SRCS := $(wildcard worker/*.c)
 WORKER_OBJS := $(WORKER_SRCS:worker/%.c=$(BUILD)/worker/%.o)
 WORKER_HDRS := $(wildcard worker/*.h worker/keys/*.h)
 KEYS_SRCS   := $(wildcard worker/keys/*.c)
-KEYS_OBJS   := $(KEYS_SRCS:worker/keys/%.c=$(BUILD)/worker/keys/%.o)
+KEYS_OBJS   := $(KEYS_SRCS:worker/keys/%.c=$(BUILD)/worker/keys/%.o) \
+               $(BUILD)/worker/ctns_redis.o $(BUILD)/worker/ctns_log.o
 
 UNIT_SRCS  := $(wildcard t/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)

@@ -188,8 +188,8 @@ ctns_batch_open(ctns_batch_t *b, const char *path)
     ctns_http_lane(b->http, CTNS_LANE_CT, 1, ctns_ctclient_prepare, &b->ct);
 
     if (ctns_store_open(&b->store, b->conf, "ctns-batch") != 0) {
-        fprintf(stderr, "ctns-worker: cannot connect to Redis at %s\n",
-                b->conf->redis.host);
+        fprintf(stderr, "ctns-worker: cannot connect to Redis: %s\n",
+                b->store.redis.err);
         return -1;
     }
 

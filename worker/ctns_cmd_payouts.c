@@ -98,10 +98,8 @@ ctns_payouts_fail(ctns_payouts_t *pc, long http, const char *fmt, ...)
 static int
 ctns_payouts_open(ctns_payouts_t *pc)
 {
-    int          ok;
     char         err[256], *key;
     size_t       n;
-    redisReply  *r;
 
     pc->psp = ctns_batch_conf_psp(pc->b->bconf, "stripe");
 
@@ -142,21 +140,15 @@ ctns_payouts_open(ctns_payouts_t *pc)
     gethostname(pc->consumer + 8, sizeof(pc->consumer) - 8);
     pc->consumer[sizeof(pc->consumer) - 1] = '\0';
 
-    /* straight on the connection: BUSYGROUP is no error worth a log */
-    r = redisCommand(pc->b->store.ctx, "XGROUP CREATE %s %s 0 MKSTREAM",
-                     pc->stream, CTNS_PAYOUTS_GROUP);
-
-    ok = r != NULL && (r->type != REDIS_REPLY_ERROR
-                       || strncmp(r->str, "BUSYGROUP", 9) == 0);
-
-    if (!ok) {
+    if (ctns_redis_group(&pc->b->store.redis, pc->stream, CTNS_PAYOUTS_GROUP)
+        != 0)
+    {
         fprintf(stderr, "payouts: cannot create the consumer group on %s: "
-                "%s\n", pc->stream, r ? r->str : pc->b->store.ctx->errstr);
+                "%s\n", pc->stream, pc->b->store.redis.err);
+        return -1;
     }
 
-    freeReplyObject(r);
-
-    return ok ? 0 : -1;
+    return 0;
 }
 
 

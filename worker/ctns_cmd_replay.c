@@ -224,14 +224,19 @@ ctns_replay_range(ctns_store_t *st, const char *from, const char *to,
 {
     int          rc;
     size_t       i;
+    ctns_cmd_t   c;
     redisReply  *r, *e;
 
-    r = redisCommand(st->ctx, "XRANGE %s %s %s COUNT 100", st->dlq_key, from,
-                     to);
+    memset(&c, 0, sizeof(c));
+    ctns_cmd_strs(&c, "XRANGE", st->dlq_key, from, to, "COUNT", "100", NULL);
+
+    r = ctns_redis_cmd(&st->redis, &c);
+    ctns_cmd_free(&c);
+
     if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
         ctns_log(CTNS_LOG_ERROR, "reading the dead-letter stream failed",
                  json_pack("{s:s,s:s}", "key", st->dlq_key, "error",
-                           r && r->str ? r->str : st->ctx->errstr));
+                           r && r->str ? r->str : st->redis.err));
         freeReplyObject(r);
         return -1;
     }

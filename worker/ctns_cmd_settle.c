@@ -1034,56 +1034,57 @@ ctns_settle_never(ctns_batch_t *b, const char *ref, const json_t *entry,
 }
 
 
+typedef struct {
+    ctns_batch_t  *b;
+    size_t         prefix;             /* of the keys, up to the psp id */
+    json_t        *seen;
+    json_t        *out;
+} ctns_settle_scan_t;
+
+
+static void
+ctns_settle_never_key(void *data, const char *key, size_t len)
+{
+    char                 entry[2048];
+    json_t              *e;
+    ctns_settle_scan_t  *sc = data;
+
+    if (ctns_settle_get(sc->b, "GET", key, NULL, entry, sizeof(entry)) != 0) {
+        return;
+    }
+
+    e = json_loads(entry, 0, NULL);
+    ctns_settle_never(sc->b, key + sc->prefix, e, sc->seen, sc->out);
+    json_decref(e);
+}
+
+
+/* idx:psp:* lives on every master of a cluster: scanned on each */
+
 static int
 ctns_settle_never_rows(ctns_batch_t *b, json_t *out)
 {
-    size_t       i;
-    char         pattern[128], cursor[32], entry[2048];
-    json_t      *e, *seen;
-    const char  *argv[6];
-    redisReply  *r;
+    int                 rc;
+    char                pattern[128];
+    ctns_settle_scan_t  sc;
 
     ctns_batch_key(b, pattern, sizeof(pattern), "idx:psp:*");
-    snprintf(cursor, sizeof(cursor), "0");
-    seen = json_object();
 
-    do {
-        argv[0] = "SCAN";
-        argv[1] = cursor;
-        argv[2] = "MATCH";
-        argv[3] = pattern;
-        argv[4] = "COUNT";
-        argv[5] = "500";
+    sc.b = b;
+    sc.prefix = strlen(pattern) - 1;
+    sc.seen = json_object();
+    sc.out = out;
 
-        r = ctns_batch_redis(b, 6, argv);
-        if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            freeReplyObject(r);
-            json_decref(seen);
-            return -1;
-        }
+    rc = ctns_redis_scan(&b->store.redis, pattern, ctns_settle_never_key,
+                         &sc);
 
-        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+    if (rc != 0) {
+        snprintf(b->error, sizeof(b->error), "Redis: %s", b->store.redis.err);
+    }
 
-        for (i = 0; i < r->element[1]->elements; i++) {
-            if (ctns_settle_get(b, "GET", r->element[1]->element[i]->str,
-                                NULL, entry, sizeof(entry)) != 0)
-            {
-                continue;
-            }
+    json_decref(sc.seen);
 
-            e = json_loads(entry, 0, NULL);
-            ctns_settle_never(b, r->element[1]->element[i]->str
-                                 + strlen(pattern) - 1, e, seen, out);
-            json_decref(e);
-        }
-
-        freeReplyObject(r);
-
-    } while (strcmp(cursor, "0") != 0);
-
-    json_decref(seen);
-
-    return 0;
+    return rc;
 }
 
 

@@ -53,6 +53,31 @@ ctns_pairs(const redisReply *r)
 }
 
 
+/* command on the key fmt (prefix, a1, a2), the whole range with XRANGE */
+
+static redisReply *
+ctns_status_cmd(ctns_store_t *st, const char *command, const char *fmt,
+    const char *a1, const char *a2)
+{
+    ctns_cmd_t   c;
+    redisReply  *r;
+
+    memset(&c, 0, sizeof(c));
+
+    ctns_cmd_str(&c, command);
+    ctns_cmd_fmt(&c, fmt, st->conf->stream.prefix, a1, a2);
+
+    if (strcmp(command, "XRANGE") == 0) {
+        ctns_cmd_strs(&c, "-", "+", NULL);
+    }
+
+    r = ctns_redis_cmd(&st->redis, &c);
+    ctns_cmd_free(&c);
+
+    return r;
+}
+
+
 static json_t *
 ctns_trail(ctns_store_t *st, const char *order)
 {
@@ -62,8 +87,7 @@ ctns_trail(ctns_store_t *st, const char *order)
 
     a = json_array();
 
-    r = redisCommand(st->ctx, "XRANGE " CTNS_KEY_AUDIT " - +",
-                     st->conf->stream.prefix, "order", order);
+    r = ctns_status_cmd(st, "XRANGE", CTNS_KEY_AUDIT, "order", order);
 
     for (i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
         e = ctns_pairs(r->element[i]->element[1]);
@@ -85,7 +109,6 @@ ctns_cmd_status(const ctns_conf_t *conf, const char *arg)
     json_t       *doc;
     redisReply   *r;
     ctns_store_t  st;
-    const char   *prefix = conf->stream.prefix;
 
     if (ctns_store_open(&st, conf, "status") != 0) {
         fprintf(stderr, "ctns-worker: cannot connect to redis\n");
@@ -95,27 +118,25 @@ ctns_cmd_status(const ctns_conf_t *conf, const char *arg)
 
     snprintf(order, sizeof(order), "%s", arg);
 
-    r = redisCommand(st.ctx, "HGETALL " CTNS_KEY_STATUS, prefix, "order",
-                     order);
+    r = ctns_status_cmd(&st, "HGETALL", CTNS_KEY_STATUS, "order", order);
 
     if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 0) {
         freeReplyObject(r);
 
         /* not an order id: maybe an order number */
-        r = redisCommand(st.ctx, "GET " CTNS_KEY_ORDER_NUMBER, prefix, arg);
+        r = ctns_status_cmd(&st, "GET", CTNS_KEY_ORDER_NUMBER, arg, NULL);
 
         if (r && r->type == REDIS_REPLY_STRING) {
             snprintf(order, sizeof(order), "%s", r->str);
         }
 
         freeReplyObject(r);
-        r = redisCommand(st.ctx, "HGETALL " CTNS_KEY_STATUS, prefix, "order",
-                         order);
+        r = ctns_status_cmd(&st, "HGETALL", CTNS_KEY_STATUS, "order", order);
     }
 
     if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
         fprintf(stderr, "ctns-worker: redis: %s\n",
-                r ? r->str : st.ctx->errstr);
+                r ? r->str : st.redis.err);
         freeReplyObject(r);
         ctns_store_close(&st);
         return 1;

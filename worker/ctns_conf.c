@@ -268,14 +268,67 @@ ctns_conf_secret_field(const ctns_sect_t *s, const char *key, int required)
 }
 
 
+/*
+ * "cluster": ["host:port", ...], the seeds a Redis Cluster's slot map is
+ * first asked from; numeric addresses, as the module takes them.  Neither
+ * "address" nor "db" goes with it: a cluster has database 0 only.
+ */
+
+static void
+ctns_conf_cluster(ctns_conf_t *cf, const ctns_sect_t *s, const json_t *seeds)
+{
+    size_t       i;
+    char         path[64];
+    const char  *a;
+    json_t      *v;
+
+    if (json_object_get(s->obj, "address")) {
+        ctns_conf_error(s->errs, "redis.cluster",
+                        "cannot be used with redis.address (one server "
+                        "or a cluster's seeds)");
+    }
+
+    if (json_object_get(s->obj, "db")) {
+        ctns_conf_error(s->errs, "redis.db", "refused with redis.cluster: a "
+                        "Redis Cluster has database 0 only");
+    }
+
+    if (!json_is_array(seeds) || json_array_size(seeds) == 0
+        || json_array_size(seeds) > CTNS_REDIS_SEEDS_MAX)
+    {
+        ctns_conf_error(s->errs, "redis.cluster", "must be an array of 1 to "
+                        "%d \"host:port\" seed addresses",
+                        CTNS_REDIS_SEEDS_MAX);
+        return;
+    }
+
+    json_array_foreach(seeds, i, v) {
+        a = json_string_value(v);
+
+        if (a == NULL
+            || ctns_cluster_addr_parse(a, strlen(a),
+                                       &cf->redis.seeds[i]) != 0)
+        {
+            snprintf(path, sizeof(path), "redis.cluster[%zu]", i);
+            ctns_conf_error(s->errs, path, "must be a numeric address as "
+                            "\"127.0.0.1:7000\" or \"[::1]:7000\"");
+            continue;
+        }
+
+        cf->redis.nseeds++;
+    }
+}
+
+
 static void
 ctns_conf_redis(ctns_conf_t *cf, const json_t *root, ctns_conf_errors_t *errs)
 {
     char         addr[256], *colon, *end;
     long         port;
+    json_t      *seeds;
     ctns_sect_t  s;
     static const char  *known[] = {
-        "address", "db", "password", "timeout_ms", NULL
+        "address", "cluster", "db", "password", "timeout_ms", NULL
     };
 
     ctns_sect(&s, root, "redis", 0, errs);
@@ -292,6 +345,13 @@ ctns_conf_redis(ctns_conf_t *cf, const json_t *root, ctns_conf_errors_t *errs)
 
     if (s.obj && json_object_get(s.obj, "password")) {
         cf->redis.password = ctns_conf_secret_field(&s, "password", 1);
+    }
+
+    seeds = s.obj ? json_object_get(s.obj, "cluster") : NULL;
+
+    if (seeds) {
+        ctns_conf_cluster(cf, &s, seeds);
+        return;
     }
 
     if (strncmp(addr, "unix:", 5) == 0) {

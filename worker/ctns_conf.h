@@ -17,21 +17,13 @@
 #include <openssl/evp.h>
 
 #include "ctns_conf_err.h"
+#include "ctns_redis.h"
 
 
 typedef enum {
     CTNS_AUTH_OAUTH2 = 0,
     CTNS_AUTH_TBA
 } ctns_auth_type_e;
-
-
-typedef struct {
-    char               host[256];        /* host or "unix:/path" */
-    int                port;
-    int                db;
-    char              *password;         /* resolved secret, or NULL */
-    int                timeout_ms;
-} ctns_conf_redis_t;
 
 
 typedef struct {

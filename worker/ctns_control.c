@@ -115,27 +115,19 @@ ctns_control_replay(ctns_store_t *st, const char *entry, const redisReply *f)
 static int
 ctns_control_group(ctns_store_t *st)
 {
-    int          ok;
-    redisReply  *r;
-
     snprintf(ctns_control.key, sizeof(ctns_control.key), "%s:control",
              st->conf->stream.prefix);
 
-    r = redisCommand(st->ctx, "XGROUP CREATE %s %s 0 MKSTREAM",
-                     ctns_control.key, CTNS_CONTROL_GROUP);
-
-    ok = r != NULL && (r->type != REDIS_REPLY_ERROR
-                       || strncmp(r->str, "BUSYGROUP", 9) == 0);
-
-    if (!ok) {
+    if (ctns_redis_group(&st->redis, ctns_control.key, CTNS_CONTROL_GROUP)
+        != 0)
+    {
         ctns_log(CTNS_LOG_ERROR, "cannot create the control group",
                  json_pack("{s:s,s:s}", "stream", ctns_control.key,
-                           "error", r ? r->str : st->ctx->errstr));
+                           "error", st->redis.err));
+        return -1;
     }
 
-    freeReplyObject(r);
-
-    return ok ? 0 : -1;
+    return 0;
 }
 
 
@@ -147,16 +139,22 @@ ctns_control_read(ctns_store_t *st, const char *from)
     int          failed;
     size_t       i;
     const char  *type;
-    redisReply  *r, *entries, *e, *ack;
+    ctns_cmd_t   c;
+    redisReply  *r, *entries, *e;
 
-    r = redisCommand(st->ctx, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s %s",
-                     CTNS_CONTROL_GROUP, st->consumer, CTNS_CONTROL_BATCH,
-                     ctns_control.key, from);
+    memset(&c, 0, sizeof(c));
+    ctns_cmd_strs(&c, "XREADGROUP", "GROUP", CTNS_CONTROL_GROUP, st->consumer,
+                  "COUNT", NULL);
+    ctns_cmd_fmt(&c, "%d", CTNS_CONTROL_BATCH);
+    ctns_cmd_strs(&c, "STREAMS", ctns_control.key, from, NULL);
+
+    r = ctns_redis_cmd(&st->redis, &c);
+    ctns_cmd_free(&c);
 
     if (r == NULL || r->type == REDIS_REPLY_ERROR) {
         ctns_log(CTNS_LOG_ERROR, "cannot read the control stream",
                  json_pack("{s:s,s:s}", "stream", ctns_control.key,
-                           "error", r ? r->str : st->ctx->errstr));
+                           "error", r ? r->str : st->redis.err));
 
         /* the group is gone (stream deleted): create it again */
         ctns_control.ready = 0;
@@ -188,9 +186,11 @@ ctns_control_read(ctns_store_t *st, const char *from)
             }
         }
 
-        ack = redisCommand(st->ctx, "XACK %s %s %s", ctns_control.key,
-                           CTNS_CONTROL_GROUP, e->element[0]->str);
-        freeReplyObject(ack);
+        memset(&c, 0, sizeof(c));
+        ctns_cmd_strs(&c, "XACK", ctns_control.key, CTNS_CONTROL_GROUP,
+                      e->element[0]->str, NULL);
+        freeReplyObject(ctns_redis_cmd(&st->redis, &c));
+        ctns_cmd_free(&c);
     }
 
     i = entries->elements;

@@ -7,11 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctns_clock.h"
 #include "ctns_keys_schema.h"
 #include "ctns_log.h"
 #include "ctns_store.h"
+
+
+#define CTNS_STORE_PAUSE_MIN_MS  5
+#define CTNS_STORE_PAUSE_MAX_MS  100
 
 
 /*
@@ -60,147 +65,6 @@ static const char  ctns_lua_due[] =
     "return m";
 
 
-void
-ctns_cmd_add(ctns_cmd_t *c, const char *s, size_t len)
-{
-    int      cap;
-    char   **v, *p;
-    size_t  *l;
-
-    if (c->n < 0) {
-        return;
-    }
-
-    if (c->n == c->cap) {
-        cap = c->cap ? c->cap * 2 : 16;
-        v = realloc(c->v, cap * sizeof(char *));
-        if (v != NULL) {
-            c->v = v;
-        }
-
-        l = realloc(c->len, cap * sizeof(size_t));
-        if (l != NULL) {
-            c->len = l;
-        }
-
-        if (v == NULL || l == NULL) {
-            c->n = -1;
-            return;
-        }
-
-        c->cap = cap;
-    }
-
-    p = malloc(len + 1);
-    if (p == NULL) {
-        c->n = -1;
-        return;
-    }
-
-    memcpy(p, s, len);
-    p[len] = '\0';
-
-    c->v[c->n] = p;
-    c->len[c->n] = len;
-    c->n++;
-}
-
-
-void
-ctns_cmd_str(ctns_cmd_t *c, const char *s)
-{
-    ctns_cmd_add(c, s, strlen(s));
-}
-
-
-void
-ctns_cmd_fmt(ctns_cmd_t *c, const char *fmt, ...)
-{
-    va_list  ap;
-    char     buf[1024];
-    int      n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-
-    if (n < 0 || (size_t) n >= sizeof(buf)) {
-        c->n = -1;
-        return;
-    }
-
-    ctns_cmd_add(c, buf, n);
-}
-
-
-void
-ctns_cmd_free(ctns_cmd_t *c)
-{
-    int  i;
-
-    for (i = 0; i < c->n; i++) {
-        free(c->v[i]);
-    }
-
-    free(c->v);
-    free(c->len);
-    memset(c, 0, sizeof(ctns_cmd_t));
-}
-
-
-static int
-ctns_store_connect(ctns_store_t *st)
-{
-    struct timeval           tv;
-    redisReply              *r;
-    const ctns_conf_redis_t *rc = &st->conf->redis;
-
-    tv.tv_sec = rc->timeout_ms / 1000;
-    tv.tv_usec = (rc->timeout_ms % 1000) * 1000;
-
-    if (st->ctx) {
-        redisFree(st->ctx);
-    }
-
-    st->ctx = (rc->port == 0)
-              ? redisConnectUnixWithTimeout(rc->host + 5, tv)
-              : redisConnectWithTimeout(rc->host, rc->port, tv);
-
-    if (st->ctx == NULL || st->ctx->err) {
-        ctns_log(CTNS_LOG_ERROR, "redis connect failed",
-                 json_pack("{s:s}", "error",
-                           st->ctx ? st->ctx->errstr : "out of memory"));
-        return -1;
-    }
-
-    redisSetTimeout(st->ctx, tv);
-
-    if (rc->password) {
-        r = redisCommand(st->ctx, "AUTH %s", rc->password);
-        if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-            ctns_log(CTNS_LOG_ERROR, "redis AUTH failed", NULL);
-            freeReplyObject(r);
-            return -1;
-        }
-
-        freeReplyObject(r);
-    }
-
-    if (rc->db) {
-        r = redisCommand(st->ctx, "SELECT %d", rc->db);
-        if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-            ctns_log(CTNS_LOG_ERROR, "redis SELECT failed", NULL);
-            freeReplyObject(r);
-            return -1;
-        }
-
-        freeReplyObject(r);
-    }
-
-    return 0;
-}
-
-
 int
 ctns_store_open(ctns_store_t *st, const ctns_conf_t *conf,
     const char *consumer)
@@ -211,6 +75,7 @@ ctns_store_open(ctns_store_t *st, const ctns_conf_t *conf,
     memset(st, 0, sizeof(ctns_store_t));
 
     st->conf = conf;
+    st->pause_ms = CTNS_STORE_PAUSE_MIN_MS;
     snprintf(st->consumer, sizeof(st->consumer), "%s", consumer);
     snprintf(st->retry_key, sizeof(st->retry_key), CTNS_KEY_RETRY,
              conf->stream.prefix);
@@ -233,7 +98,7 @@ ctns_store_open(ctns_store_t *st, const ctns_conf_t *conf,
                  (unsigned) i);
     }
 
-    return ctns_store_connect(st);
+    return ctns_redis_open(&st->redis, &conf->redis);
 }
 
 
@@ -242,9 +107,7 @@ ctns_store_close(ctns_store_t *st)
 {
     int  i;
 
-    if (st->ctx) {
-        redisFree(st->ctx);
-    }
+    ctns_redis_close(&st->redis);
 
     for (i = 0; st->streams && i < st->conf->stream.shards; i++) {
         free(st->streams[i]);
@@ -258,11 +121,7 @@ ctns_store_close(ctns_store_t *st)
 int
 ctns_store_ok(ctns_store_t *st)
 {
-    if (st->ctx && st->ctx->err == 0) {
-        return 0;
-    }
-
-    return ctns_store_connect(st);
+    return ctns_redis_ok(&st->redis);
 }
 
 
@@ -271,20 +130,9 @@ ctns_store_argv(ctns_store_t *st, ctns_cmd_t *c)
 {
     redisReply  *r;
 
-    if (c->n <= 0 || ctns_store_ok(st) != 0) {
-        return NULL;
-    }
+    r = ctns_redis_cmd(&st->redis, c);
 
-    r = redisCommandArgv(st->ctx, c->n, (const char **) c->v, c->len);
-
-    if (r == NULL) {
-        ctns_log(CTNS_LOG_ERROR, "redis command failed",
-                 json_pack("{s:s,s:s}", "command", c->v[0], "error",
-                           st->ctx->errstr));
-        return NULL;
-    }
-
-    if (r->type == REDIS_REPLY_ERROR) {
+    if (r != NULL && r->type == REDIS_REPLY_ERROR) {
         ctns_log(CTNS_LOG_ERROR, "redis error",
                  json_pack("{s:s,s:s}", "command", c->v[0], "error",
                            r->str));
@@ -318,46 +166,28 @@ ctns_store_run(ctns_store_t *st, ctns_cmd_t *c)
 int
 ctns_store_pipeline(ctns_store_t *st, ctns_cmd_t *cmds, int n)
 {
-    int          i, rc;
-    void        *reply;
-    redisReply  *r;
+    int           i, rc;
+    redisReply  **replies;
 
-    if (ctns_store_ok(st) != 0) {
+    replies = calloc(n ? n : 1, sizeof(redisReply *));
+    if (replies == NULL) {
         return -1;
     }
 
-    for (i = 0; i < n; i++) {
-        if (cmds[i].n <= 0) {
-            ctns_log(CTNS_LOG_ERROR, "redis command too large", NULL);
-            return -1;
-        }
-    }
+    rc = ctns_redis_pipeline(&st->redis, cmds, n, replies);
 
     for (i = 0; i < n; i++) {
-        redisAppendCommandArgv(st->ctx, cmds[i].n, (const char **) cmds[i].v,
-                               cmds[i].len);
-    }
-
-    rc = 0;
-
-    for (i = 0; i < n; i++) {
-        if (redisGetReply(st->ctx, &reply) != REDIS_OK) {
-            ctns_log(CTNS_LOG_ERROR, "redis pipeline failed",
-                     json_pack("{s:s}", "error", st->ctx->errstr));
-            return -1;
-        }
-
-        r = reply;
-
-        if (r->type == REDIS_REPLY_ERROR) {
+        if (replies[i] && replies[i]->type == REDIS_REPLY_ERROR) {
             ctns_log(CTNS_LOG_ERROR, "redis error",
                      json_pack("{s:s,s:s}", "command", cmds[i].v[0],
-                               "error", r->str));
+                               "error", replies[i]->str));
             rc = -1;
         }
 
-        freeReplyObject(r);
+        freeReplyObject(replies[i]);
     }
+
+    free(replies);
 
     return rc;
 }
@@ -366,28 +196,15 @@ ctns_store_pipeline(ctns_store_t *st, ctns_cmd_t *cmds, int n)
 int
 ctns_store_groups(ctns_store_t *st)
 {
-    int          i;
-    redisReply  *r;
+    int  i;
 
     for (i = 0; i < st->conf->stream.shards; i++) {
-        if (ctns_store_ok(st) != 0) {
-            return -1;
-        }
-
-        r = redisCommand(st->ctx, "XGROUP CREATE %s %s 0 MKSTREAM",
-                         st->streams[i], CTNS_GROUP);
-
-        if (r == NULL || (r->type == REDIS_REPLY_ERROR
-                          && strncmp(r->str, "BUSYGROUP", 9) != 0))
-        {
+        if (ctns_redis_group(&st->redis, st->streams[i], CTNS_GROUP) != 0) {
             ctns_log(CTNS_LOG_ERROR, "cannot create the consumer group",
                      json_pack("{s:s,s:s}", "stream", st->streams[i],
-                               "error", r ? r->str : st->ctx->errstr));
-            freeReplyObject(r);
+                               "error", st->redis.err));
             return -1;
         }
-
-        freeReplyObject(r);
     }
 
     return 0;
@@ -424,10 +241,15 @@ static long
 ctns_store_deliveries(ctns_store_t *st, int shard, const char *id)
 {
     long         n;
+    ctns_cmd_t   c;
     redisReply  *r, *e;
 
-    r = redisCommand(st->ctx, "XPENDING %s %s IDLE 0 %s %s 1",
-                     st->streams[shard], CTNS_GROUP, id, id);
+    memset(&c, 0, sizeof(c));
+    ctns_cmd_strs(&c, "XPENDING", st->streams[shard], CTNS_GROUP, "IDLE",
+                  "0", id, id, "1", NULL);
+
+    r = ctns_redis_cmd(&st->redis, &c);
+    ctns_cmd_free(&c);
 
     e = (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1)
         ? r->element[0] : NULL;
@@ -492,63 +314,59 @@ ctns_store_shard_of(ctns_store_t *st, const char *key)
 }
 
 
-int
-ctns_store_read(ctns_store_t *st, int count, int block_ms, ctns_entry_pt cb,
-    void *data)
+/* XREADGROUP up to STREAMS, for new entries (">") */
+
+static void
+ctns_store_xread(ctns_store_t *st, ctns_cmd_t *c, int count, int block_ms)
 {
-    int          i, n, shard;
-    ctns_cmd_t   c;
-    redisReply  *r, *s;
-
-    memset(&c, 0, sizeof(c));
-
-    ctns_cmd_str(&c, "XREADGROUP");
-    ctns_cmd_str(&c, "GROUP");
-    ctns_cmd_str(&c, CTNS_GROUP);
-    ctns_cmd_str(&c, st->consumer);
-    ctns_cmd_str(&c, "COUNT");
-    ctns_cmd_fmt(&c, "%d", count);
+    ctns_cmd_strs(c, "XREADGROUP", "GROUP", CTNS_GROUP, st->consumer,
+                  "COUNT", NULL);
+    ctns_cmd_fmt(c, "%d", count);
 
     if (block_ms > 0) {
-        ctns_cmd_str(&c, "BLOCK");
-        ctns_cmd_fmt(&c, "%d", block_ms);
+        ctns_cmd_str(c, "BLOCK");
+        ctns_cmd_fmt(c, "%d", block_ms);
     }
 
-    ctns_cmd_str(&c, "STREAMS");
+    ctns_cmd_str(c, "STREAMS");
+}
 
-    for (i = 0; i < st->conf->stream.shards; i++) {
-        ctns_cmd_str(&c, st->streams[i]);
-    }
 
-    for (i = 0; i < st->conf->stream.shards; i++) {
-        ctns_cmd_str(&c, ">");
-    }
+/* An XREADGROUP reply, [[stream, entries], ...] or NIL; how many, or -1. */
 
-    r = ctns_store_argv(st, &c);
-    ctns_cmd_free(&c);
+static int
+ctns_store_streams(ctns_store_t *st, const redisReply *r, ctns_entry_pt cb,
+    void *data)
+{
+    int                n, shard;
+    size_t             i;
+    const redisReply  *s;
 
     if (r == NULL) {
         return -1;
     }
 
-    n = 0;
-
     if (r->type == REDIS_REPLY_ERROR) {
+        ctns_log(CTNS_LOG_ERROR, "redis error",
+                 json_pack("{s:s,s:s}", "command", "XREADGROUP", "error",
+                           r->str));
+
         /* a stream or group deleted under us: create it again */
         if (strncmp(r->str, "NOGROUP", 7) == 0) {
             ctns_store_groups(st);
         }
 
-        freeReplyObject(r);
         return -1;
     }
 
-    for (i = 0; r->type == REDIS_REPLY_ARRAY && (size_t) i < r->elements;
-         i++)
-    {
+    n = 0;
+
+    for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
         s = r->element[i];
 
-        if (s->type != REDIS_REPLY_ARRAY || s->elements != 2) {
+        if (s->type != REDIS_REPLY_ARRAY || s->elements != 2
+            || s->element[0]->type != REDIS_REPLY_STRING)
+        {
             continue;
         }
 
@@ -559,9 +377,136 @@ ctns_store_read(ctns_store_t *st, int count, int block_ms, ctns_entry_pt cb,
         }
     }
 
+    return n;
+}
+
+
+/* One server: one XREADGROUP over every shard stream, BLOCK block_ms. */
+
+static int
+ctns_store_read_all(ctns_store_t *st, int count, int block_ms,
+    ctns_entry_pt cb, void *data)
+{
+    int          i, n;
+    ctns_cmd_t   c;
+    redisReply  *r;
+
+    memset(&c, 0, sizeof(c));
+
+    ctns_store_xread(st, &c, count, block_ms);
+
+    for (i = 0; i < st->conf->stream.shards; i++) {
+        ctns_cmd_str(&c, st->streams[i]);
+    }
+
+    for (i = 0; i < st->conf->stream.shards; i++) {
+        ctns_cmd_str(&c, ">");
+    }
+
+    r = ctns_redis_cmd(&st->redis, &c);
+    ctns_cmd_free(&c);
+
+    n = ctns_store_streams(st, r, cb, data);
     freeReplyObject(r);
 
     return n;
+}
+
+
+/*
+ * A cluster refuses one XREADGROUP over keys of several slots (CROSSSLOT):
+ * an XREADGROUP per shard stream, pipelined per master, without BLOCK.
+ * How many entries; -1 when none came and some shard failed.
+ */
+
+static int
+ctns_store_read_shards(ctns_store_t *st, int count, ctns_entry_pt cb,
+    void *data)
+{
+    int           i, n, k, failed, shards;
+    ctns_cmd_t   *cmds;
+    redisReply  **replies;
+
+    shards = st->conf->stream.shards;
+
+    cmds = calloc(shards, sizeof(ctns_cmd_t));
+    replies = calloc(shards, sizeof(redisReply *));
+
+    if (cmds == NULL || replies == NULL) {
+        free(cmds);
+        free(replies);
+        return -1;
+    }
+
+    for (i = 0; i < shards; i++) {
+        ctns_store_xread(st, &cmds[i], count, 0);
+        ctns_cmd_strs(&cmds[i], st->streams[i], ">", NULL);
+    }
+
+    ctns_redis_pipeline(&st->redis, cmds, shards, replies);
+
+    n = 0;
+    failed = 0;
+
+    for (i = 0; i < shards; i++) {
+        k = ctns_store_streams(st, replies[i], cb, data);
+
+        if (k < 0) {
+            failed = 1;
+
+        } else {
+            n += k;
+        }
+
+        freeReplyObject(replies[i]);
+        ctns_cmd_free(&cmds[i]);
+    }
+
+    free(cmds);
+    free(replies);
+
+    return (n == 0 && failed) ? -1 : n;
+}
+
+
+/*
+ * In a cluster the wait for new entries is a poll: a pause growing from
+ * 5 ms to min(block_ms, 100 ms) while nothing comes, back to 5 ms once
+ * something does, never past block_ms in all.
+ */
+
+int
+ctns_store_read(ctns_store_t *st, int count, int block_ms, ctns_entry_pt cb,
+    void *data)
+{
+    int      n, cap;
+    int64_t  left, deadline;
+
+    if (st->redis.map == NULL) {
+        return ctns_store_read_all(st, count, block_ms, cb, data);
+    }
+
+    cap = block_ms < CTNS_STORE_PAUSE_MAX_MS ? block_ms
+                                             : CTNS_STORE_PAUSE_MAX_MS;
+    deadline = ctns_now_ms() + block_ms;
+
+    for ( ;; ) {
+        n = ctns_store_read_shards(st, count, cb, data);
+
+        if (n > 0) {
+            st->pause_ms = CTNS_STORE_PAUSE_MIN_MS;
+        }
+
+        left = deadline - ctns_now_ms();
+
+        if (n != 0 || left <= 0) {
+            return n;
+        }
+
+        usleep((left < st->pause_ms ? left : st->pause_ms) * 1000);
+
+        st->pause_ms = (st->pause_ms * 2 < cap) ? st->pause_ms * 2 : cap;
+    }
 }
 
 
@@ -570,18 +515,22 @@ ctns_store_autoclaim(ctns_store_t *st, int64_t min_idle_ms, int count,
     ctns_entry_pt cb, void *data)
 {
     int          i, n;
+    ctns_cmd_t   c;
     redisReply  *r;
 
     n = 0;
 
     for (i = 0; i < st->conf->stream.shards; i++) {
-        if (ctns_store_ok(st) != 0) {
-            return -1;
-        }
+        memset(&c, 0, sizeof(c));
+        ctns_cmd_strs(&c, "XAUTOCLAIM", st->streams[i], CTNS_GROUP,
+                      st->consumer, NULL);
+        ctns_cmd_fmt(&c, "%lld", (long long) min_idle_ms);
+        ctns_cmd_str(&c, "0-0");
+        ctns_cmd_str(&c, "COUNT");
+        ctns_cmd_fmt(&c, "%d", count);
 
-        r = redisCommand(st->ctx, "XAUTOCLAIM %s %s %s %lld 0-0 COUNT %d",
-                         st->streams[i], CTNS_GROUP, st->consumer,
-                         (long long) min_idle_ms, count);
+        r = ctns_store_argv(st, &c);
+        ctns_cmd_free(&c);
 
         if (r == NULL) {
             return -1;

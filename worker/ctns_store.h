@@ -2,9 +2,10 @@
  * Copyright (C) ct-netsuite authors
  *
  * The worker's Redis side: consumer group reads and claims over all
- * shards, per-resource locks, the retry schedule.  Synchronous hiredis
- * with short timeouts: Redis answers in microseconds on the loop's path,
- * and only XREADGROUP may wait, and only when no HTTP transfer is active.
+ * shards, per-resource locks, the retry schedule.  Synchronous, through
+ * ctns_redis (one server or a cluster) with short timeouts: Redis answers
+ * in microseconds on the loop's path, and only the read may wait, and
+ * only when no HTTP transfer is active.
  */
 
 #ifndef _CTNS_STORE_H_INCLUDED_
@@ -18,12 +19,13 @@
 
 
 typedef struct {
-    redisContext        *ctx;
+    ctns_redis_t         redis;
     const ctns_conf_t   *conf;
     char                 consumer[128];
     char               **streams;         /* one key per shard */
     char                 retry_key[96];
     char                 dlq_key[96];
+    int                  pause_ms;        /* cluster: the next poll pause */
 } ctns_store_t;
 
 
@@ -36,15 +38,6 @@ typedef void (*ctns_entry_pt)(void *data, int shard, const char *id,
     json_t *fields, long deliveries);
 
 
-/* argv builder for pipelined commands */
-typedef struct {
-    int      n;
-    int      cap;
-    char   **v;
-    size_t  *len;
-} ctns_cmd_t;
-
-
 int ctns_store_open(ctns_store_t *st, const ctns_conf_t *conf,
     const char *consumer);
 void ctns_store_close(ctns_store_t *st);
@@ -55,7 +48,11 @@ int ctns_store_ok(ctns_store_t *st);
 /* Creates the consumer group on every shard stream (idempotent). */
 int ctns_store_groups(ctns_store_t *st);
 
-/* New entries for this consumer, at most count; may wait block_ms. */
+/*
+ * New entries for this consumer, at most count per shard; may wait up to
+ * block_ms for some (XREADGROUP BLOCK on one server; short polls in a
+ * cluster, where one XREADGROUP cannot span the shards' slots).
+ */
 int ctns_store_read(ctns_store_t *st, int count, int block_ms,
     ctns_entry_pt cb, void *data);
 
@@ -90,14 +87,11 @@ int ctns_store_retry_due(ctns_store_t *st, int64_t now_ms, int64_t lease_ms,
 int ctns_store_retry_lease(ctns_store_t *st, const char *member,
     int64_t until_ms);
 
-/* Sends the commands in order, pipelined; 0 when every reply was good. */
+/*
+ * Sends the commands pipelined, in order on each Redis node (see
+ * ctns_redis_pipeline); 0 when every reply was good.
+ */
 int ctns_store_pipeline(ctns_store_t *st, ctns_cmd_t *cmds, int n);
-
-void ctns_cmd_add(ctns_cmd_t *c, const char *s, size_t len);
-void ctns_cmd_str(ctns_cmd_t *c, const char *s);
-void ctns_cmd_fmt(ctns_cmd_t *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void ctns_cmd_free(ctns_cmd_t *c);
 
 /* One command, synchronously; the reply or NULL (logged). */
 redisReply *ctns_store_argv(ctns_store_t *st, ctns_cmd_t *c);

@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ct-netsuite authors
  *
- * ctns-keys --redis HOST:PORT [--redis-password-file PATH]
+ * ctns-keys --redis HOST:PORT|cluster=H:P,... [--redis-password-file PATH]
  *           [--prefix ctns] [--jwks-url URL]
  *           [--jwks-file PATH] [--sns-cert-dir DIR]
  *           [--sns-cert-base-url URL] [--sns-confirm-base-url URL]
@@ -48,7 +48,8 @@ static void
 ctns_keys_usage(FILE *f)
 {
     fprintf(f,
-        "usage: ctns-keys --redis HOST:PORT|unix:PATH [--prefix ctns]\n"
+        "usage: ctns-keys --redis HOST:PORT|unix:PATH|cluster=H:P,H:P...\n"
+        "                 [--prefix ctns]\n"
         "                 [--redis-password-file PATH]\n"
         "                 [--jwks-file PATH [--jwks-url URL]]\n"
         "                 [--sns-cert-dir DIR] [--sns-cert-base-url URL]\n"
@@ -89,7 +90,7 @@ ctns_keys_seconds(const char *s, const char *opt)
  * as `echo secret > file` writes one); the file is read once, at start.
  */
 
-static const char *
+static char *
 ctns_keys_password_file(const char *path)
 {
     FILE    *f;
@@ -116,6 +117,50 @@ ctns_keys_password_file(const char *path)
     }
 
     return ctns_keys_password;
+}
+
+
+/* --redis: host:port (6379 without), unix:/path or cluster=a:p,b:p,... */
+
+static int
+ctns_keys_server(ctns_keys_conf_t *conf)
+{
+    int                 n;
+    char               *colon;
+    const char         *bad;
+    ctns_conf_redis_t  *rc = &conf->server;
+
+    rc->password = conf->redis_password;
+    rc->timeout_ms = (int) conf->timeout * 1000;
+
+    if (strncmp(conf->redis, "cluster=", 8) == 0) {
+        n = ctns_cluster_seeds_parse(conf->redis + 8, rc->seeds,
+                                     CTNS_REDIS_SEEDS_MAX, &bad);
+        if (n < 0) {
+            fprintf(stderr, "ctns-keys: --redis: \"%s\" is no numeric "
+                    "host:port seed (at most %d)\n", bad,
+                    CTNS_REDIS_SEEDS_MAX);
+            return -1;
+        }
+
+        rc->nseeds = n;
+        return 0;
+    }
+
+    snprintf(rc->host, sizeof(rc->host), "%s", conf->redis);
+
+    if (strncmp(conf->redis, "unix:", 5) == 0) {
+        return 0;
+    }
+
+    colon = strrchr(rc->host, ':');
+    rc->port = colon ? atoi(colon + 1) : 6379;
+
+    if (colon) {
+        *colon = '\0';
+    }
+
+    return 0;
 }
 
 
@@ -207,71 +252,7 @@ ctns_keys_options(int argc, char **argv, ctns_keys_conf_t *conf)
         }
     }
 
-    return 0;
-}
-
-
-/* AUTH with the password; Redis's error says why, never the password. */
-
-static int
-ctns_keys_auth(redisContext *rc, const char *addr, const char *password)
-{
-    redisReply  *r;
-
-    r = redisCommand(rc, "AUTH %s", password);
-    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-        ctns_keys_log("error", "redis %s: AUTH failed: %s", addr,
-                      r ? r->str : rc->errstr);
-        freeReplyObject(r);
-        return -1;
-    }
-
-    freeReplyObject(r);
-
-    return 0;
-}
-
-
-static redisContext *
-ctns_keys_redis(const char *addr, const char *password, long timeout)
-{
-    int              port;
-    char             host[256], *colon;
-    redisContext    *rc;
-    struct timeval   tv;
-
-    tv.tv_sec = timeout;
-    tv.tv_usec = 0;
-
-    if (strncmp(addr, "unix:", 5) == 0) {
-        rc = redisConnectUnixWithTimeout(addr + 5, tv);
-
-    } else {
-        snprintf(host, sizeof(host), "%s", addr);
-        colon = strrchr(host, ':');
-        port = colon ? atoi(colon + 1) : 6379;
-        if (colon) {
-            *colon = '\0';
-        }
-
-        rc = redisConnectWithTimeout(host, port, tv);
-    }
-
-    if (rc == NULL || rc->err) {
-        ctns_keys_log("error", "redis %s: %s", addr,
-                      rc ? rc->errstr : "out of memory");
-        redisFree(rc);
-        return NULL;
-    }
-
-    redisSetTimeout(rc, tv);
-
-    if (password && ctns_keys_auth(rc, addr, password) != 0) {
-        redisFree(rc);
-        return NULL;
-    }
-
-    return rc;
+    return ctns_keys_server(conf);
 }
 
 
@@ -280,8 +261,8 @@ ctns_keys_redis(const char *addr, const char *password, long timeout)
 static int
 ctns_keys_run(const ctns_keys_conf_t *conf)
 {
-    int            failed;
-    redisContext  *rc;
+    int           failed;
+    ctns_redis_t  rc;
 
     failed = 0;
 
@@ -289,20 +270,20 @@ ctns_keys_run(const ctns_keys_conf_t *conf)
         failed = -1;
     }
 
-    rc = ctns_keys_redis(conf->redis, conf->redis_password, conf->timeout);
-    if (rc == NULL) {
+    if (ctns_redis_open(&rc, &conf->server) != 0) {
+        ctns_redis_close(&rc);
         return -1;
     }
 
-    if (conf->cert_dir && ctns_keys_sns_certs(conf, rc) != 0) {
+    if (conf->cert_dir && ctns_keys_sns_certs(conf, &rc) != 0) {
         failed = -1;
     }
 
-    if (ctns_keys_sns_confirm(conf, rc) != 0) {
+    if (ctns_keys_sns_confirm(conf, &rc) != 0) {
         failed = -1;
     }
 
-    redisFree(rc);
+    ctns_redis_close(&rc);
 
     return failed;
 }

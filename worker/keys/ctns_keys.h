@@ -13,23 +13,28 @@
 
 
 #include <stddef.h>
-#include <hiredis/hiredis.h>
+
+#include "ctns_redis.h"
 
 
 #define CTNS_KEYS_GROUP  "ctns-keys"
 
 
 typedef struct {
-    const char  *redis;              /* host:port or unix:/path */
-    const char  *redis_password;     /* AUTH on connect, NULL: none */
-    const char  *prefix;
-    const char  *jwks_url;
-    const char  *jwks_file;
-    const char  *cert_dir;
-    const char  *cert_base_url;      /* tests: fetch base + URL path */
-    const char  *confirm_base_url;   /* tests: the same for SubscribeURL */
-    long         interval;           /* 0: once */
-    long         timeout;            /* seconds per HTTP request */
+    const char         *redis;              /* host:port, unix:/path or
+                                               cluster=host:port,... */
+    char               *redis_password;     /* AUTH on connect, NULL: none */
+    ctns_conf_redis_t   server;             /* redis, parsed */
+    const char         *prefix;
+    const char         *jwks_url;
+    const char         *jwks_file;
+    const char         *cert_dir;
+    const char         *cert_base_url;      /* tests: fetch base + URL
+                                               path */
+    const char         *confirm_base_url;   /* tests: the same for
+                                               SubscribeURL */
+    long                interval;           /* 0: once */
+    long                timeout;            /* seconds per HTTP request */
 } ctns_keys_conf_t;
 
 
@@ -59,8 +64,8 @@ char *ctns_keys_fetch_url(const char *base, const char *url,
     const char *path, size_t path_len);
 
 int ctns_keys_jwks(const ctns_keys_conf_t *conf);
-int ctns_keys_sns_certs(const ctns_keys_conf_t *conf, redisContext *rc);
-int ctns_keys_sns_confirm(const ctns_keys_conf_t *conf, redisContext *rc);
+int ctns_keys_sns_certs(const ctns_keys_conf_t *conf, ctns_redis_t *rc);
+int ctns_keys_sns_confirm(const ctns_keys_conf_t *conf, ctns_redis_t *rc);
 
 
 #endif /* _CTNS_KEYS_H_INCLUDED_ */

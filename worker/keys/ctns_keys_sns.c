@@ -122,19 +122,26 @@ ctns_keys_cert(const ctns_keys_conf_t *conf, const char *url, size_t len)
 
 
 int
-ctns_keys_sns_certs(const ctns_keys_conf_t *conf, redisContext *rc)
+ctns_keys_sns_certs(const ctns_keys_conf_t *conf, ctns_redis_t *rc)
 {
     int          failed;
     char         key[256];
     size_t       i;
-    redisReply  *r, *e, *back;
+    ctns_cmd_t   c;
+    redisReply  *r, *e;
 
     snprintf(key, sizeof(key), "%s:keys:wanted", conf->prefix);
 
-    r = redisCommand(rc, "SPOP %s %d", key, CTNS_KEYS_BATCH);
+    memset(&c, 0, sizeof(c));
+    ctns_cmd_strs(&c, "SPOP", key, NULL);
+    ctns_cmd_fmt(&c, "%d", CTNS_KEYS_BATCH);
+
+    r = ctns_redis_cmd(rc, &c);
+    ctns_cmd_free(&c);
+
     if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
         ctns_keys_log("error", "sns cert: SPOP %s: %s", key,
-                      r ? (r->str ? r->str : "unexpected reply") : rc->errstr);
+                      r ? (r->str ? r->str : "unexpected reply") : rc->err);
         freeReplyObject(r);
         return -1;
     }
@@ -151,8 +158,11 @@ ctns_keys_sns_certs(const ctns_keys_conf_t *conf, redisContext *rc)
         failed++;
 
         /* back into the set for the next run */
-        back = redisCommand(rc, "SADD %s %b", key, e->str, e->len);
-        freeReplyObject(back);
+        memset(&c, 0, sizeof(c));
+        ctns_cmd_strs(&c, "SADD", key, NULL);
+        ctns_cmd_add(&c, e->str, e->len);
+        freeReplyObject(ctns_redis_cmd(rc, &c));
+        ctns_cmd_free(&c);
     }
 
     freeReplyObject(r);
@@ -254,20 +264,28 @@ ctns_keys_control_entry(const ctns_keys_conf_t *conf, redisReply *fields)
 /* Reads up to a batch from id ("0": our pending retries, ">": new). */
 
 static int
-ctns_keys_control_read(const ctns_keys_conf_t *conf, redisContext *rc,
+ctns_keys_control_read(const ctns_keys_conf_t *conf, ctns_redis_t *rc,
     const char *stream, const char *consumer, const char *id, size_t *n)
 {
     int          failed;
     size_t       i;
-    redisReply  *r, *entries, *e, *ack;
+    ctns_cmd_t   c;
+    redisReply  *r, *entries, *e;
 
     *n = 0;
 
-    r = redisCommand(rc, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s %s",
-                     CTNS_KEYS_GROUP, consumer, CTNS_KEYS_BATCH, stream, id);
+    memset(&c, 0, sizeof(c));
+    ctns_cmd_strs(&c, "XREADGROUP", "GROUP", CTNS_KEYS_GROUP, consumer,
+                  "COUNT", NULL);
+    ctns_cmd_fmt(&c, "%d", CTNS_KEYS_BATCH);
+    ctns_cmd_strs(&c, "STREAMS", stream, id, NULL);
+
+    r = ctns_redis_cmd(rc, &c);
+    ctns_cmd_free(&c);
+
     if (r == NULL || r->type == REDIS_REPLY_ERROR) {
         ctns_keys_log("error", "sns confirm: XREADGROUP %s: %s", stream,
-                      r ? r->str : rc->errstr);
+                      r ? r->str : rc->err);
         freeReplyObject(r);
         return -1;
     }
@@ -291,9 +309,11 @@ ctns_keys_control_read(const ctns_keys_conf_t *conf, redisContext *rc,
             continue;
         }
 
-        ack = redisCommand(rc, "XACK %s %s %b", stream, CTNS_KEYS_GROUP,
-                           e->element[0]->str, e->element[0]->len);
-        freeReplyObject(ack);
+        memset(&c, 0, sizeof(c));
+        ctns_cmd_strs(&c, "XACK", stream, CTNS_KEYS_GROUP, NULL);
+        ctns_cmd_add(&c, e->element[0]->str, e->element[0]->len);
+        freeReplyObject(ctns_redis_cmd(rc, &c));
+        ctns_cmd_free(&c);
     }
 
     *n = entries->elements;
@@ -304,27 +324,19 @@ ctns_keys_control_read(const ctns_keys_conf_t *conf, redisContext *rc,
 
 
 int
-ctns_keys_sns_confirm(const ctns_keys_conf_t *conf, redisContext *rc)
+ctns_keys_sns_confirm(const ctns_keys_conf_t *conf, ctns_redis_t *rc)
 {
     int          failed;
     char         stream[256], consumer[128], host[64];
     size_t       n;
-    redisReply  *r;
 
     snprintf(stream, sizeof(stream), "%s:control", conf->prefix);
 
-    r = redisCommand(rc, "XGROUP CREATE %s %s 0 MKSTREAM", stream,
-                     CTNS_KEYS_GROUP);
-    if (r == NULL || (r->type == REDIS_REPLY_ERROR
-                      && strncmp(r->str, "BUSYGROUP", 9) != 0))
-    {
+    if (ctns_redis_group(rc, stream, CTNS_KEYS_GROUP) != 0) {
         ctns_keys_log("error", "sns confirm: XGROUP CREATE %s: %s", stream,
-                      r ? r->str : rc->errstr);
-        freeReplyObject(r);
+                      rc->err);
         return -1;
     }
-
-    freeReplyObject(r);
 
     /* one consumer per host: a restart finds its own pending retries */
     if (gethostname(host, sizeof(host)) != 0) {
