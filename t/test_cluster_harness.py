@@ -2,6 +2,7 @@
 suites run on in CTNS_REDIS_MODE=cluster, its live resharding and its
 failover, each checked against what the nodes themselves say."""
 
+import os
 import threading
 import time
 
@@ -18,6 +19,21 @@ def cluster(redis_cluster):
         redis_cluster.start()
     redis_cluster.client().flushall()
     return redis_cluster
+
+
+def test_suites_redis_follows_the_mode(redis_server, redis):
+    """CTNS_REDIS_MODE=cluster gives the suites a cluster and its client;
+    otherwise one redis-server.  The configuration strings follow."""
+    on_cluster = os.environ.get("CTNS_REDIS_MODE") == "cluster"
+    assert redis_server.cluster is on_cluster
+    if on_cluster:
+        assert redis_server.address.startswith("cluster=127.0.0.1:")
+        assert list(redis_server.worker_redis) == ["cluster"]
+        assert isinstance(redis, redis_py.cluster.RedisCluster)
+    else:
+        assert redis_server.worker_redis == {"address":
+                                             redis_server.address}
+        assert isinstance(redis, redis_py.Redis)
 
 
 def test_three_masters_three_replicas_agree(cluster):
