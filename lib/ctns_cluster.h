@@ -23,7 +23,7 @@
 #define CTNS_CLUSTER_HOST_LEN   64       /* IPv6 text form fits */
 
 /* followed per command before the caller gets an error (503 / retry) */
-#define CTNS_CLUSTER_REDIRECTS  5
+#define CTNS_CLUSTER_REDIRECTS  16
 
 
 #define CTNS_CLUSTER_REPLY_OK         0

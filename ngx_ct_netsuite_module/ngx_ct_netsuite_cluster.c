@@ -7,7 +7,9 @@
  * link, and every few seconds), each command goes to the master of its
  * key's slot, MOVED updates the slot and resends, ASK sends ASKING and the
  * command once to the importing node, TRYAGAIN and CLUSTERDOWN resend
- * after a short timer; CTNS_CLUSTER_REDIRECTS bound it all.  A command
+ * after a short timer; CTNS_CLUSTER_REDIRECTS and half the Redis timeout
+ * bound it all (a script's keys in a slot being migrated answer TRYAGAIN
+ * or ASK until the migration ends: such a delivery gets 503).  A command
  * whose node is not ready answers NGX_DECLINED at once (503 and
  * Retry-After for a delivery): a failover is waited out by the senders,
  * never by a blocked request.
@@ -20,7 +22,7 @@
 #define NGX_CT_NETSUITE_REFRESH_SOON    100
 #define NGX_CT_NETSUITE_REFRESH_FAST    1000    /* while a slot is unserved */
 #define NGX_CT_NETSUITE_REFRESH_IDLE    10000
-#define NGX_CT_NETSUITE_TRYAGAIN        50
+#define NGX_CT_NETSUITE_TRYAGAIN        25      /* doubling up to 200 */
 
 
 static void ngx_ct_netsuite_cluster_refresh(ngx_ct_netsuite_redis_t *rd);
@@ -342,10 +344,12 @@ ngx_ct_netsuite_cluster_redirect(ngx_ct_netsuite_redis_t *rd,
         return NGX_DECLINED;
     }
 
-    if (++cmd->redirects > CTNS_CLUSTER_REDIRECTS) {
+    if (++cmd->redirects > CTNS_CLUSTER_REDIRECTS
+        || ngx_current_msec - cmd->start >= rd->conf->timeout / 2)
+    {
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                       "ct_netsuite: redis cluster still redirecting after "
-                      "%d attempts: %*s", CTNS_CLUSTER_REDIRECTS,
+                      "%ui attempts: %*s", cmd->redirects - 1,
                       (int) reply->len, reply->str);
         ngx_ct_netsuite_cluster_refresh_at(rd, NGX_CT_NETSUITE_REFRESH_SOON);
         return NGX_DECLINED;
@@ -358,7 +362,9 @@ ngx_ct_netsuite_cluster_redirect(ngx_ct_netsuite_redis_t *rd,
         cmd->retry.data = cmd;
         cmd->retry.log = rd->log;
 
-        ngx_add_timer(&cmd->retry, NGX_CT_NETSUITE_TRYAGAIN * cmd->redirects);
+        ngx_add_timer(&cmd->retry,
+                      ngx_min(NGX_CT_NETSUITE_TRYAGAIN << (cmd->redirects - 1),
+                              200));
         ngx_ct_netsuite_cluster_refresh_at(rd, NGX_CT_NETSUITE_REFRESH_SOON);
 
         return NGX_OK;

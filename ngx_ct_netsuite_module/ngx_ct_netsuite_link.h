@@ -47,6 +47,7 @@ typedef struct {
     ngx_ct_netsuite_redis_handler_pt   handler;
     void                              *data;
     uint64_t                           sent;       /* for the histogram */
+    ngx_msec_t                         start;      /* redirections' budget */
     ngx_uint_t                         redirects;
     ngx_uint_t                         asking;     /* ASKING goes first */
     int                                argc;

@@ -781,6 +781,7 @@ ngx_ct_netsuite_redis_send(int argc, const char **argv, const size_t *lens,
     cmd->handler = handler;
     cmd->data = data;
     cmd->sent = ngx_ct_netsuite_metrics_now();
+    cmd->start = ngx_current_msec;
 
     rc = rd->cluster ? ngx_ct_netsuite_cluster_send(rd, cmd)
                      : ngx_ct_netsuite_link_dispatch(&rd->links[0], cmd);
