@@ -420,6 +420,41 @@ def test_config_needs_redis_and_none_warns(nginx_factory):
     assert "ct_netsuite_auth none" in out and "[warn]" in out
 
 
+SEEDS17 = ",".join("127.0.0.1:%d" % (7000 + i) for i in range(17))
+
+
+@pytest.mark.parametrize("directive,error", [
+    ("cluster=redis-a:6379", 'cluster seed "redis-a:6379"'),
+    ("cluster=127.0.0.1:7000,localhost:7001", 'cluster seed "localhost:7001"'),
+    ("cluster=127.0.0.1:7000,", 'cluster seed ""'),
+    ("cluster=", 'cluster seed ""'),
+    ("cluster=127.0.0.1:70000", 'cluster seed "127.0.0.1:70000"'),
+    ("cluster=[::1:7000", 'cluster seed "[::1:7000"'),
+    ("cluster=" + SEEDS17, "127.0.0.1:7016"),
+    ("cluster=127.0.0.1:7000 db=2", "db= is not supported by Redis Cluster"),
+    ("cluster=127.0.0.1:7000 timeout=soon", "invalid ct_netsuite_redis parameter"),
+])
+def test_cluster_config_errors(nginx_factory, directive, error):
+    n = nginx_factory(http="ct_netsuite_redis %s;" % directive,
+                      server="location /ct { ct_netsuite_webhook; "
+                             "ct_netsuite_auth none; }")
+    n.allow.append(re.compile(r"\[emerg\]"))
+    rc, out = n.test_config()
+    assert rc != 0
+    assert error in out, out
+
+
+def test_cluster_config_accepted(nginx_factory):
+    n = nginx_factory(http="ct_netsuite_redis cluster=127.0.0.1:7000,"
+                           "[::1]:7001,10.0.0.3:6379 password=s3cret "
+                           "timeout=2s;",
+                      server="location /ct { ct_netsuite_webhook; "
+                             "ct_netsuite_auth none; }")
+    rc, out = n.test_config()
+    assert rc == 0, out
+    assert "s3cret" not in out
+
+
 def test_stream_prefix_and_shards(nginx_factory, redis_server, redis):
     http, server = webhook_conf(redis_server,
                                 stream="ct_netsuite_stream shop1 shards=3 "
