@@ -137,6 +137,54 @@ def test_secrets_never_printed(workers, redis):
     assert all(line.get("msg") for line in w.logs())
 
 
+# redis section given whole, so that the harness's own (one server or a
+# cluster, CTNS_REDIS_MODE) does not matter: (redis, {path: words})
+REDIS_CLUSTER_CASES = [
+    ({"cluster": ["127.0.0.1:7000"], "address": "127.0.0.1:6379"},
+     {"redis.cluster": "cannot be used with redis.address"}),
+    ({"cluster": ["127.0.0.1:7000"], "db": 0},
+     {"redis.db": "Redis Cluster has database 0 only"}),
+    ({"cluster": []}, {"redis.cluster": "array of 1 to 16"}),
+    ({"cluster": "127.0.0.1:7000"}, {"redis.cluster": "array of 1 to 16"}),
+    ({"cluster": ["127.0.0.1:%d" % p for p in range(7000, 7017)]},
+     {"redis.cluster": "array of 1 to 16"}),
+    ({"cluster": ["127.0.0.1:7000", "localhost:7001", 7002, "[::1]:70000",
+                  "10.0.0.1"]},
+     {"redis.cluster[1]": "numeric address", "redis.cluster[2]": "numeric",
+      "redis.cluster[3]": "numeric", "redis.cluster[4]": "numeric"}),
+]
+
+
+@pytest.mark.parametrize("redis_conf,errors", REDIS_CLUSTER_CASES,
+                         ids=[str(i) for i in
+                              range(len(REDIS_CLUSTER_CASES))])
+def test_redis_cluster_errors(workers, redis_conf, errors):
+    conf = workers.config()
+    conf["redis"] = redis_conf
+
+    r = workers.command("check-config", conf=conf)
+    assert r.returncode == 1, r.stdout + r.stderr
+    for field, words in errors.items():
+        lines = [l for l in r.stderr.splitlines()
+                 if l.startswith("config error: %s: " % field)]
+        assert len(lines) == 1 and words in lines[0], (field, r.stderr)
+    assert "config error: redis.cluster[0]" not in r.stderr
+
+    run = workers.command("run", conf=conf, timeout=20)
+    assert run.returncode == 1
+    assert "worker started" not in run.stderr
+
+
+def test_redis_cluster_seeds_ok(workers):
+    """Seeds in IPv4 and IPv6 form pass; check-config connects nowhere."""
+    conf = workers.config()
+    conf["redis"] = {"cluster": ["127.0.0.1:7000", "[::1]:7001"],
+                     "timeout_ms": 500}
+    r = workers.command("check-config", conf=conf)
+    assert r.returncode == 0, r.stderr
+    assert "configuration ok" in r.stdout
+
+
 def test_unknown_command_and_usage(workers):
     r = workers.command("launch")
     assert r.returncode == 2

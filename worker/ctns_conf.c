@@ -349,9 +349,13 @@ ctns_conf_redis(ctns_conf_t *cf, const json_t *root, ctns_conf_errors_t *errs)
 
     seeds = s.obj ? json_object_get(s.obj, "cluster") : NULL;
 
+    /* an address beside seeds is an error, and checked all the same */
     if (seeds) {
         ctns_conf_cluster(cf, &s, seeds);
-        return;
+
+        if (json_object_get(s.obj, "address") == NULL) {
+            return;
+        }
     }
 
     if (strncmp(addr, "unix:", 5) == 0) {

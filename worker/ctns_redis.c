@@ -13,7 +13,7 @@
 #include "ctns_redis.h"
 
 
-/* TRYAGAIN & co: 10, 20, 40, 80, then 100 ms between the attempts */
+/* pauses before attempt n: 10, 20, 40, 80, then 100 ms (see follow) */
 #define CTNS_REDIS_BACKOFF_MS      10
 #define CTNS_REDIS_BACKOFF_STEPS   4
 #define CTNS_REDIS_BACKOFF_MAX_MS  100
@@ -146,15 +146,15 @@ ctns_redis_where(const ctns_redis_t *r, int i, char *buf, size_t len)
 
 
 static void
-ctns_redis_fail(ctns_redis_t *r, int node, const char *msg,
+ctns_redis_fail(ctns_redis_t *r, int node, int level, const char *msg,
     const char *command, const char *err)
 {
     char  where[CTNS_CLUSTER_HOST_LEN + 300];
 
     snprintf(r->err, sizeof(r->err), "%s", err);
 
-    ctns_log(CTNS_LOG_ERROR, msg,
-             json_pack("{s:s,s:s?,s:s}", "address",
+    ctns_log(level, msg,
+             json_pack("{s:s,s:s*,s:s}", "address",
                        ctns_redis_where(r, node, where, sizeof(where)),
                        "command", command, "error", err));
 }
@@ -179,7 +179,8 @@ ctns_redis_setup(ctns_redis_t *r, int node, redisContext *c,
 
     if (!ok) {
         snprintf(msg, sizeof(msg), "redis %s failed", command);
-        ctns_redis_fail(r, node, msg, NULL, rep ? rep->str : c->errstr);
+        ctns_redis_fail(r, node, CTNS_LOG_ERROR, msg, NULL,
+                        rep ? rep->str : c->errstr);
     }
 
     freeReplyObject(rep);
@@ -212,6 +213,7 @@ ctns_redis_node(ctns_redis_t *r, int node)
 {
     int                       port;
     char                      db[16];
+    char                      where[CTNS_CLUSTER_HOST_LEN + 300];
     const char               *host;
     redisContext             *c;
     struct timeval            tv;
@@ -232,11 +234,22 @@ ctns_redis_node(ctns_redis_t *r, int node)
     c = (port == 0) ? redisConnectUnixWithTimeout(host + 5, tv)
                     : redisConnectWithTimeout(host, port, tv);
 
+    /* said once per outage: a failover retries a dead master for seconds */
     if (c == NULL || c->err) {
-        ctns_redis_fail(r, node, "redis connect failed", NULL,
+        ctns_redis_fail(r, node, r->down[node] ? CTNS_LOG_DEBUG
+                                               : CTNS_LOG_ERROR,
+                        "redis connect failed", NULL,
                         c ? c->errstr : "out of memory");
+        r->down[node] = 1;
         redisFree(c);
         return NULL;
+    }
+
+    if (r->down[node]) {
+        ctns_log(CTNS_LOG_INFO, "redis connected again",
+                 json_pack("{s:s}", "address",
+                           ctns_redis_where(r, node, where, sizeof(where))));
+        r->down[node] = 0;
     }
 
     redisSetTimeout(c, tv);
@@ -269,7 +282,7 @@ ctns_redis_read(ctns_redis_t *r, int node, const char *command)
         return reply;
     }
 
-    ctns_redis_fail(r, node, "redis command failed", command,
+    ctns_redis_fail(r, node, CTNS_LOG_ERROR, "redis command failed", command,
                     r->ctx[node]->errstr);
     ctns_redis_drop(r, node);
 
@@ -487,8 +500,8 @@ ctns_redis_follow(ctns_redis_t *r, int argc, const char **argv,
 
             reply = ctns_redis_send(r, node, asking, argc, argv, lens,
                                     &lost);
-            if (lost) {
-                return reply;
+            if (reply == NULL && lost) {
+                return NULL;
             }
         }
 
@@ -512,8 +525,24 @@ ctns_redis_follow(ctns_redis_t *r, int argc, const char **argv,
             return reply;
         }
 
+        ctns_log(CTNS_LOG_DEBUG, "redis redirected",
+                 json_pack("{s:s,s:s,s:i}", "command", argv[0], "reply",
+                           reply ? reply->str : r->err, "attempt", attempt));
+
         freeReplyObject(reply);
         reply = NULL;
+
+        /*
+         * A slot's new owner becomes known to each master at its own
+         * moment: during a move two masters may send a client to each
+         * other for a while.  Only the first two redirections are
+         * followed at once.
+         */
+        if (kind == CTNS_CLUSTER_REPLY_TRYAGAIN || attempt > 2) {
+            usleep((attempt > CTNS_REDIS_BACKOFF_STEPS
+                    ? CTNS_REDIS_BACKOFF_MAX_MS
+                    : CTNS_REDIS_BACKOFF_MS << (attempt - 1)) * 1000);
+        }
 
         switch (kind) {
 
@@ -534,9 +563,6 @@ ctns_redis_follow(ctns_redis_t *r, int argc, const char **argv,
 
         default:
             r->stale = 1;
-            usleep((attempt > CTNS_REDIS_BACKOFF_STEPS
-                     ? CTNS_REDIS_BACKOFF_MAX_MS
-                     : CTNS_REDIS_BACKOFF_MS << (attempt - 1)) * 1000);
         }
     }
 }

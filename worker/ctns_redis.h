@@ -14,6 +14,7 @@
 
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <hiredis/hiredis.h>
 
@@ -40,6 +41,8 @@ typedef struct {
     int                       stale;       /* reload the map before use */
     redisContext             *ctx[CTNS_CLUSTER_NODES_MAX];  /* per map
                                               node; [0]: the one server */
+    uint8_t                   down[CTNS_CLUSTER_NODES_MAX];  /* connect
+                                              failed, said so */
     char                      err[128];    /* the last failure */
 } ctns_redis_t;
 

@@ -480,7 +480,7 @@ ctns_store_read(ctns_store_t *st, int count, int block_ms, ctns_entry_pt cb,
     void *data)
 {
     int      n, cap;
-    int64_t  left, deadline;
+    int64_t  left, pause, deadline;
 
     if (st->redis.map == NULL) {
         return ctns_store_read_all(st, count, block_ms, cb, data);
@@ -503,9 +503,15 @@ ctns_store_read(ctns_store_t *st, int count, int block_ms, ctns_entry_pt cb,
             return n;
         }
 
-        usleep((left < st->pause_ms ? left : st->pause_ms) * 1000);
+        pause = (left < st->pause_ms) ? left : st->pause_ms;
+        usleep(pause * 1000);
 
         st->pause_ms = (st->pause_ms * 2 < cap) ? st->pause_ms * 2 : cap;
+
+        /* waited to the end: the caller's next round reads again */
+        if (pause == left) {
+            return 0;
+        }
     }
 }
 
