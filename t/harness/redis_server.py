@@ -1,4 +1,9 @@
-"""A real redis-server on a free loopback port, in a temporary directory."""
+"""A real redis-server on a free loopback port, in a temporary directory.
+
+With CTNS_REDIS_MODE=cluster the redis_server fixture is a Redis Cluster
+instead (harness.redis_cluster.RedisCluster, same interface), so the
+suites run unchanged on either (make test-cluster).
+"""
 
 import os
 import shutil
