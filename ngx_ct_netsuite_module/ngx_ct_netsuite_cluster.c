@@ -102,6 +102,33 @@ ngx_ct_netsuite_cluster_refresh_at(ngx_ct_netsuite_redis_t *rd,
 }
 
 
+static ngx_ct_netsuite_link_t *ngx_ct_netsuite_cluster_route(
+    ngx_ct_netsuite_redis_t *rd, ngx_ct_netsuite_redis_cmd_t *cmd);
+
+
+/* Commands that came before the first map go now, or fail. */
+
+static void
+ngx_ct_netsuite_cluster_reroute(ngx_ct_netsuite_redis_t *rd)
+{
+    ngx_queue_t                  *q;
+    ngx_ct_netsuite_link_t       *l;
+    ngx_ct_netsuite_redis_cmd_t  *cmd;
+
+    while (!ngx_queue_empty(&rd->unrouted)) {
+        q = ngx_queue_head(&rd->unrouted);
+        ngx_queue_remove(q);
+
+        cmd = ngx_queue_data(q, ngx_ct_netsuite_redis_cmd_t, queue);
+        l = ngx_ct_netsuite_cluster_route(rd, cmd);
+
+        if (l == NULL || ngx_ct_netsuite_link_submit(l, cmd) != NGX_OK) {
+            ngx_ct_netsuite_redis_deliver(cmd, NULL);
+        }
+    }
+}
+
+
 static void
 ngx_ct_netsuite_cluster_slots(redisReply *reply, void *data)
 {
@@ -113,7 +140,10 @@ ngx_ct_netsuite_cluster_slots(redisReply *reply, void *data)
         return;
     }
 
-    if (ctns_cluster_map_load(&rd->map, reply) != 0) {
+    if (ctns_cluster_map_load(&rd->map, reply) == 0) {
+        rd->loaded = 1;
+
+    } else {
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                       "ct_netsuite: redis CLUSTER SLOTS failed: %*s",
                       reply ? (int) reply->len : 0,
@@ -121,6 +151,7 @@ ngx_ct_netsuite_cluster_slots(redisReply *reply, void *data)
     }
 
     ngx_ct_netsuite_cluster_links(rd);
+    ngx_ct_netsuite_cluster_reroute(rd);
 
     ngx_ct_netsuite_cluster_refresh_at(rd,
                                        ngx_ct_netsuite_cluster_degraded(rd)
@@ -204,6 +235,8 @@ ngx_ct_netsuite_cluster_init(ngx_ct_netsuite_redis_t *rd)
 
     rd->cluster = 1;
 
+    ngx_queue_init(&rd->unrouted);
+
     rd->refresh.handler = ngx_ct_netsuite_cluster_refresh_handler;
     rd->refresh.data = rd;
     rd->refresh.log = rd->log;
@@ -233,6 +266,8 @@ ngx_ct_netsuite_cluster_exit(ngx_ct_netsuite_redis_t *rd)
     if (rd->refresh.timer_set) {
         ngx_del_timer(&rd->refresh);
     }
+
+    ngx_ct_netsuite_redis_flush(&rd->unrouted);
 }
 
 
@@ -245,10 +280,31 @@ ngx_ct_netsuite_cluster_link_ready(ngx_ct_netsuite_redis_t *rd)
 }
 
 
+/* Some link is connected or connecting: a map may still come. */
+
+static ngx_uint_t
+ngx_ct_netsuite_cluster_alive(ngx_ct_netsuite_redis_t *rd)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < rd->nlinks; i++) {
+        if (rd->links[i].ac != NULL) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 void
 ngx_ct_netsuite_cluster_link_lost(ngx_ct_netsuite_redis_t *rd)
 {
     ngx_ct_netsuite_cluster_refresh_at(rd, NGX_CT_NETSUITE_REFRESH_SOON);
+
+    if (!ngx_ct_netsuite_cluster_alive(rd)) {
+        ngx_ct_netsuite_redis_flush(&rd->unrouted);
+    }
 }
 
 
@@ -278,12 +334,19 @@ ngx_ct_netsuite_cluster_send(ngx_ct_netsuite_redis_t *rd,
 
     l = ngx_ct_netsuite_cluster_route(rd, cmd);
 
-    if (l == NULL || ngx_ct_netsuite_link_dispatch(l, cmd) != NGX_OK) {
-        ngx_ct_netsuite_cluster_refresh_at(rd, NGX_CT_NETSUITE_REFRESH_SOON);
-        return NGX_DECLINED;
+    if (l != NULL && ngx_ct_netsuite_link_submit(l, cmd) == NGX_OK) {
+        return NGX_OK;
     }
 
-    return NGX_OK;
+    if (l == NULL && !rd->loaded && ngx_ct_netsuite_cluster_alive(rd)) {
+        /* a fresh worker: wait for the map while a seed is connecting */
+        ngx_queue_insert_tail(&rd->unrouted, &cmd->queue);
+        return NGX_OK;
+    }
+
+    ngx_ct_netsuite_cluster_refresh_at(rd, NGX_CT_NETSUITE_REFRESH_SOON);
+
+    return NGX_DECLINED;
 }
 
 

@@ -67,9 +67,12 @@ typedef struct {
 
     /* cluster mode: link i is the map's node i */
     ngx_uint_t                         cluster;
+    ngx_uint_t                         loaded;      /* a map came once */
     ngx_uint_t                         refreshing;  /* CLUSTER SLOTS sent */
     ngx_uint_t                         next;        /* round robin */
     ngx_event_t                        refresh;
+    ngx_queue_t                        unrouted;    /* waiting for the
+                                                       first map */
     ctns_cluster_map_t                 map;
 } ngx_ct_netsuite_redis_t;
 
@@ -89,6 +92,17 @@ ngx_int_t ngx_ct_netsuite_link_dispatch(ngx_ct_netsuite_link_t *l,
 /* Holds cmd until the link is READY (sent) or lost (answered NULL). */
 void ngx_ct_netsuite_link_park(ngx_ct_netsuite_link_t *l,
     ngx_ct_netsuite_redis_cmd_t *cmd);
+
+/*
+ * Sends cmd on a ready link, parks it on one still connecting (a fresh
+ * worker's first deliveries wait for the handshake instead of failing);
+ * NGX_DECLINED when the link is down.
+ */
+ngx_int_t ngx_ct_netsuite_link_submit(ngx_ct_netsuite_link_t *l,
+    ngx_ct_netsuite_redis_cmd_t *cmd);
+
+/* Answers every command of a queue with NULL. */
+void ngx_ct_netsuite_redis_flush(ngx_queue_t *queue);
 
 /* The caller's handler with the final reply (or NULL); frees cmd. */
 void ngx_ct_netsuite_redis_deliver(ngx_ct_netsuite_redis_cmd_t *cmd,

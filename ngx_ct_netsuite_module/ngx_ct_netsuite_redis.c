@@ -147,12 +147,25 @@ ngx_ct_netsuite_redis_cleanup(void *privdata)
 
 /* --- connection life cycle ------------------------------------------------ */
 
-static void
-ngx_ct_netsuite_link_lost(ngx_ct_netsuite_link_t *l)
+void
+ngx_ct_netsuite_redis_flush(ngx_queue_t *queue)
 {
     ngx_queue_t                  *q;
     ngx_ct_netsuite_redis_cmd_t  *cmd;
 
+    while (!ngx_queue_empty(queue)) {
+        q = ngx_queue_head(queue);
+        ngx_queue_remove(q);
+
+        cmd = ngx_queue_data(q, ngx_ct_netsuite_redis_cmd_t, queue);
+        ngx_ct_netsuite_redis_deliver(cmd, NULL);
+    }
+}
+
+
+static void
+ngx_ct_netsuite_link_lost(ngx_ct_netsuite_link_t *l)
+{
     l->ac = NULL;
     l->state = NGX_CT_NETSUITE_REDIS_DISCONNECTED;
     l->pending = 0;
@@ -161,13 +174,7 @@ ngx_ct_netsuite_link_lost(ngx_ct_netsuite_link_t *l)
         ngx_del_timer(&l->watchdog);
     }
 
-    while (!ngx_queue_empty(&l->parked)) {
-        q = ngx_queue_head(&l->parked);
-        ngx_queue_remove(q);
-
-        cmd = ngx_queue_data(q, ngx_ct_netsuite_redis_cmd_t, queue);
-        ngx_ct_netsuite_redis_deliver(cmd, NULL);
-    }
+    ngx_ct_netsuite_redis_flush(&l->parked);
 
     ngx_ct_netsuite_link_schedule(l);
 
@@ -592,7 +599,9 @@ ngx_ct_netsuite_redis_exit_process(void)
 
     rd->exiting = 1;
 
-    ngx_ct_netsuite_cluster_exit(rd);
+    if (rd->cluster) {
+        ngx_ct_netsuite_cluster_exit(rd);
+    }
 
     for (i = 0; i < rd->nlinks; i++) {
         l = &rd->links[i];
@@ -711,6 +720,25 @@ ngx_ct_netsuite_link_park(ngx_ct_netsuite_link_t *l,
 }
 
 
+ngx_int_t
+ngx_ct_netsuite_link_submit(ngx_ct_netsuite_link_t *l,
+    ngx_ct_netsuite_redis_cmd_t *cmd)
+{
+    if (ngx_ct_netsuite_link_ready(l)) {
+        return ngx_ct_netsuite_link_dispatch(l, cmd);
+    }
+
+    if (l->ac == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* bounded by the watchdog: a handshake that hangs drops the link */
+    ngx_ct_netsuite_link_park(l, cmd);
+
+    return NGX_OK;
+}
+
+
 /* In a cluster the arguments are copied: a redirection resends them. */
 
 static ngx_ct_netsuite_redis_cmd_t *
@@ -769,7 +797,7 @@ ngx_ct_netsuite_redis_send(int argc, const char **argv, const size_t *lens,
     ngx_ct_netsuite_redis_t      *rd = &ngx_ct_netsuite_redis;
     ngx_ct_netsuite_redis_cmd_t  *cmd;
 
-    if (!rd->cluster && !ngx_ct_netsuite_link_ready(&rd->links[0])) {
+    if (!rd->cluster && rd->links[0].ac == NULL) {
         return NGX_DECLINED;
     }
 
@@ -784,7 +812,7 @@ ngx_ct_netsuite_redis_send(int argc, const char **argv, const size_t *lens,
     cmd->start = ngx_current_msec;
 
     rc = rd->cluster ? ngx_ct_netsuite_cluster_send(rd, cmd)
-                     : ngx_ct_netsuite_link_dispatch(&rd->links[0], cmd);
+                     : ngx_ct_netsuite_link_submit(&rd->links[0], cmd);
 
     if (rc != NGX_OK) {
         ngx_free(cmd);

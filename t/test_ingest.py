@@ -263,6 +263,31 @@ def test_redis_hung_gives_503_in_time(ingest, redis_server, redis):
                timeout=15, what="module recovered")
 
 
+def test_first_deliveries_wait_for_the_handshake(nginx_factory, redis_server,
+                                                 redis):
+    """A fresh worker's first deliveries wait for its Redis handshake (or
+    slot map) instead of answering 503 while the connection comes up."""
+    http, server = webhook_conf(redis_server)
+    n = nginx_factory(http=http, server=server)
+    n.write("conf/keys/hmac.secret", SECRET + "\n", mode=0o600)
+    msg = order_created()
+    redis_server.pause()
+    try:
+        n.start()
+        wait_until(lambda: deliver(n.port, {"x": 1})[0] == 400, timeout=10,
+                   what="nginx serving")
+        threading.Timer(0.3, redis_server.resume).start()
+        t0 = time.monotonic()
+        st, _, body = deliver(n.port, msg, timeout=10)
+        elapsed = time.monotonic() - t0
+    finally:
+        time.sleep(0.4)
+        redis_server.resume()
+    assert st == 202, body
+    assert 0.2 < elapsed < 1.5
+    assert [e["id"] for e in stream_entries(redis)] == [msg["id"]]
+
+
 def test_client_aborts(ingest, redis_server, redis):
     msg = order_created()
     body = json.dumps(msg).encode()
