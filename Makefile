@@ -141,8 +141,9 @@ test: deps
 	@$(MAKE) --no-print-directory test-valgrind
 
 # The ingest and worker suites again, unchanged, on a 3-master + 3-replica
-# Redis Cluster (t/harness/redis_cluster.py), and the cluster's own tests.
-CLUSTER_SUITES ?= t/test_ingest.py t/test_worker.py t/test_cluster.py
+# Redis Cluster (t/harness/redis_cluster.py); t/test_cluster.py, which
+# brings its own cluster, runs with the rest of t/ in `pytest`.
+CLUSTER_SUITES ?= t/test_ingest.py t/test_worker.py
 
 .PHONY: test-cluster
 
@@ -150,10 +151,16 @@ test-cluster: all
 	@CTNS_BUILD=$(BUILD) CTNS_REDIS_MODE=cluster $(PYTHON) -m pytest -q \
 	    $(PYTEST_ARGS) $(wildcard $(CLUSTER_SUITES))
 
+# and the cluster routing under the sanitizers: redirections, slot moves,
+# failover, the first map of a fresh worker
+ASAN_CLUSTER_SUITES ?= t/test_ingest.py t/test_cluster.py
+
 test-asan-module:
 	@$(MAKE) --no-print-directory SAN=1 module worker
 	@CTNS_BUILD=$(ROOT)/build-asan CTNS_SAN=1 $(PYTHON) -m pytest -q \
 	    $(wildcard $(ASAN_SUITES))
+	@CTNS_BUILD=$(ROOT)/build-asan CTNS_SAN=1 CTNS_REDIS_MODE=cluster \
+	    $(PYTHON) -m pytest -q $(wildcard $(ASAN_CLUSTER_SUITES))
 
 test-asan: deps
 	@$(MAKE) --no-print-directory SAN=1 all
