@@ -359,7 +359,7 @@ ctns_cluster_map_load(ctns_cluster_map_t *m, const redisReply *slots)
 
         node = ctns_cluster_map_node(m, &a);
         if (node < 0) {
-            return -1;
+            return CTNS_CLUSTER_FULL;
         }
 
         for (s = lo; s <= hi; s++) {

@@ -86,9 +86,14 @@ int ctns_cluster_map_node(ctns_cluster_map_t *m, const ctns_cluster_addr_t *a);
 
 /*
  * Rebuilds the map from a CLUSTER SLOTS reply (masters only; node indexes
- * of known addresses are kept stable).  0, or -1 when the reply is not
- * a slot table (the map is then left as it was).
+ * of known addresses are kept stable).  0; -1 when the reply is not a slot
+ * table; CTNS_CLUSTER_FULL when it names a master the node table has no
+ * room for (nodes replaced by new addresses, failover after failover): the
+ * caller forgets every node but the seeds and asks again.  The map is left
+ * as it was on error.
  */
+#define CTNS_CLUSTER_FULL  -2
+
 int ctns_cluster_map_load(ctns_cluster_map_t *m, const redisReply *slots);
 
 /* The node serving a key, or -1 when the map does not know its slot yet. */

@@ -132,6 +132,7 @@ ngx_ct_netsuite_cluster_reroute(ngx_ct_netsuite_redis_t *rd)
 static void
 ngx_ct_netsuite_cluster_slots(redisReply *reply, void *data)
 {
+    int                       rc;
     ngx_ct_netsuite_redis_t  *rd = data;
 
     rd->refreshing = 0;
@@ -140,8 +141,16 @@ ngx_ct_netsuite_cluster_slots(redisReply *reply, void *data)
         return;
     }
 
-    if (ctns_cluster_map_load(&rd->map, reply) == 0) {
+    rc = ctns_cluster_map_load(&rd->map, reply);
+
+    if (rc == 0) {
         rd->loaded = 1;
+
+    } else if (rc == CTNS_CLUSTER_FULL) {
+        /* not from inside this reply's callback: from the timer */
+        rd->reset = 1;
+        ngx_ct_netsuite_cluster_refresh_at(rd, 0);
+        return;
 
     } else {
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,
@@ -221,18 +230,72 @@ ngx_ct_netsuite_cluster_refresh(ngx_ct_netsuite_redis_t *rd)
 }
 
 
+/* The seeds are the map's first nodes, and stay wanted. */
+
+static void
+ngx_ct_netsuite_cluster_seed(ngx_ct_netsuite_redis_t *rd)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < rd->conf->nseeds; i++) {
+        (void) ctns_cluster_map_node(&rd->map, &rd->conf->seeds[i]);
+    }
+
+    ngx_ct_netsuite_cluster_links(rd);
+
+    for (i = 0; i < rd->nlinks; i++) {
+        rd->links[i].wanted = 1;
+        ngx_ct_netsuite_link_connect(&rd->links[i]);
+    }
+}
+
+
+/*
+ * Every address a worker ever saw keeps its node index (link i is node
+ * i); when masters keep coming back under new addresses the table fills
+ * up, and the worker starts over from the seeds, as after a reload.
+ */
+
+static void
+ngx_ct_netsuite_cluster_reset(ngx_ct_netsuite_redis_t *rd)
+{
+    ngx_uint_t  i;
+
+    ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                  "ct_netsuite: redis cluster named more than %d node "
+                  "addresses: starting over from the seeds",
+                  CTNS_CLUSTER_NODES_MAX);
+
+    rd->reset = 0;
+    rd->loaded = 0;
+
+    for (i = 0; i < rd->nlinks; i++) {
+        ngx_ct_netsuite_link_close(&rd->links[i]);
+    }
+
+    rd->nlinks = 0;
+    ngx_memzero(&rd->map, sizeof(ctns_cluster_map_t));
+
+    ngx_ct_netsuite_cluster_seed(rd);
+}
+
+
 static void
 ngx_ct_netsuite_cluster_refresh_handler(ngx_event_t *ev)
 {
-    ngx_ct_netsuite_cluster_refresh(ev->data);
+    ngx_ct_netsuite_redis_t  *rd = ev->data;
+
+    if (rd->reset) {
+        ngx_ct_netsuite_cluster_reset(rd);
+    }
+
+    ngx_ct_netsuite_cluster_refresh(rd);
 }
 
 
 ngx_int_t
 ngx_ct_netsuite_cluster_init(ngx_ct_netsuite_redis_t *rd)
 {
-    ngx_uint_t  i;
-
     rd->cluster = 1;
 
     ngx_queue_init(&rd->unrouted);
@@ -242,19 +305,7 @@ ngx_ct_netsuite_cluster_init(ngx_ct_netsuite_redis_t *rd)
     rd->refresh.log = rd->log;
     rd->refresh.cancelable = 1;
 
-    /* the seeds are the map's first nodes, and stay wanted */
-    for (i = 0; i < rd->conf->nseeds; i++) {
-        if (ctns_cluster_map_node(&rd->map, &rd->conf->seeds[i]) < 0) {
-            return NGX_ERROR;
-        }
-    }
-
-    ngx_ct_netsuite_cluster_links(rd);
-
-    for (i = 0; i < rd->nlinks; i++) {
-        rd->links[i].wanted = 1;
-        ngx_ct_netsuite_link_connect(&rd->links[i]);
-    }
+    ngx_ct_netsuite_cluster_seed(rd);
 
     return NGX_OK;
 }

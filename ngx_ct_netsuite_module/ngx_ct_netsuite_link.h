@@ -68,6 +68,7 @@ typedef struct {
     /* cluster mode: link i is the map's node i */
     ngx_uint_t                         cluster;
     ngx_uint_t                         loaded;      /* a map came once */
+    ngx_uint_t                         reset;       /* node table full */
     ngx_uint_t                         refreshing;  /* CLUSTER SLOTS sent */
     ngx_uint_t                         next;        /* round robin */
     ngx_event_t                        refresh;
@@ -83,6 +84,7 @@ extern ngx_ct_netsuite_redis_t  ngx_ct_netsuite_redis;
 void ngx_ct_netsuite_link_init(ngx_ct_netsuite_link_t *l, const char *host,
     int port);
 void ngx_ct_netsuite_link_connect(ngx_ct_netsuite_link_t *l);
+void ngx_ct_netsuite_link_close(ngx_ct_netsuite_link_t *l);
 ngx_int_t ngx_ct_netsuite_link_ready(ngx_ct_netsuite_link_t *l);
 
 /* Sends cmd on a READY link; NGX_DECLINED leaves cmd to the caller. */

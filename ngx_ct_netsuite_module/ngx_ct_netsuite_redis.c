@@ -593,8 +593,6 @@ void
 ngx_ct_netsuite_redis_exit_process(void)
 {
     ngx_uint_t                i;
-    redisAsyncContext        *ac;
-    ngx_ct_netsuite_link_t   *l;
     ngx_ct_netsuite_redis_t  *rd = &ngx_ct_netsuite_redis;
 
     rd->exiting = 1;
@@ -604,22 +602,23 @@ ngx_ct_netsuite_redis_exit_process(void)
     }
 
     for (i = 0; i < rd->nlinks; i++) {
-        l = &rd->links[i];
-
-        if (l->reconnect.timer_set) {
-            ngx_del_timer(&l->reconnect);
-        }
-
-        ac = l->ac;
-        if (ac) {
-            l->ac = NULL;
-            redisAsyncFree(ac);
-        }
-
-        if (l->watchdog.timer_set) {
-            ngx_del_timer(&l->watchdog);
-        }
+        ngx_ct_netsuite_link_close(&rd->links[i]);
     }
+}
+
+
+/* Closed for good: no reconnect, no timer left. */
+
+void
+ngx_ct_netsuite_link_close(ngx_ct_netsuite_link_t *l)
+{
+    l->wanted = 0;
+
+    if (l->reconnect.timer_set) {
+        ngx_del_timer(&l->reconnect);
+    }
+
+    ngx_ct_netsuite_link_drop(l, "closed");
 }
 
 

@@ -366,6 +366,37 @@ ctns_redis_any(const ctns_redis_t *r)
 }
 
 
+/*
+ * Node indexes are stable for the client's life; when masters keep coming
+ * back under new addresses the table fills up: start over from the seeds.
+ */
+
+static void
+ctns_redis_forget(ctns_redis_t *r)
+{
+    int  i;
+
+    ctns_log(CTNS_LOG_WARN, "redis cluster named too many node addresses: "
+             "starting over from the seeds",
+             json_pack("{s:i}", "nodes", CTNS_CLUSTER_NODES_MAX));
+
+    for (i = 0; i < CTNS_CLUSTER_NODES_MAX; i++) {
+        if (r->ctx[i]) {
+            redisFree(r->ctx[i]);
+            r->ctx[i] = NULL;
+        }
+
+        r->down[i] = 0;
+    }
+
+    memset(r->map, 0, sizeof(ctns_cluster_map_t));
+
+    for (i = 0; i < r->conf->nseeds; i++) {
+        ctns_cluster_map_node(r->map, &r->conf->seeds[i]);
+    }
+}
+
+
 /* CLUSTER SLOTS from node i into the map; 0, or -1. */
 
 static int
@@ -397,6 +428,10 @@ ctns_redis_load(ctns_redis_t *r, int node)
     }
 
     freeReplyObject(rep);
+
+    if (rc == CTNS_CLUSTER_FULL) {
+        ctns_redis_forget(r);
+    }
 
     if (rc != 0) {
         return -1;

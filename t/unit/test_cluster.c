@@ -319,6 +319,32 @@ test_map(void)
     CHECK_INT(m.nodes[ctns_cluster_map_route(&m, "ctns:{7}:x", 10)].port,
               7002);
 
+    /* a full node table: the map stays, the caller starts over */
+    {
+        ctns_cluster_map_t   f;
+        ctns_cluster_addr_t  y = { "10.0.0.1", 1 };
+
+        memset(&f, 0, sizeof(f));
+
+        for (y.port = 1; y.port <= CTNS_CLUSTER_NODES_MAX; y.port++) {
+            CHECK_INT(ctns_cluster_map_node(&f, &y), y.port - 1);
+        }
+
+        CHECK_INT(ctns_cluster_map_node(&f, &y), -1);
+
+        used = 0;
+        slots = r_arr(1, r_arr(3, r_int(0), r_int(16383),
+                               node("10.0.0.1", 7)));
+        CHECK_INT(ctns_cluster_map_load(&f, slots), 0);
+        CHECK_INT(f.nodes[ctns_cluster_map_route(&f, "k", 1)].port, 7);
+
+        used = 0;
+        slots = r_arr(1, r_arr(3, r_int(0), r_int(16383),
+                               node("10.0.0.2", 7)));
+        CHECK_INT(ctns_cluster_map_load(&f, slots), CTNS_CLUSTER_FULL);
+        CHECK_INT(f.nodes[ctns_cluster_map_route(&f, "k", 1)].port, 7);
+    }
+
     /* slots no master serves (a range missing from the reply) route -1 */
     used = 0;
     slots = r_arr(1, r_arr(3, r_int(0), r_int(100), node("127.0.0.1", 7000)));
