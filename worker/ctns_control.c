@@ -131,72 +131,47 @@ ctns_control_group(ctns_store_t *st)
 }
 
 
+static int
+ctns_control_entry(void *data, const char *id, redisReply *fields)
+{
+    const char  *type;
+
+    if (fields == NULL) {
+        return 0;
+    }
+
+    type = ctns_control_field(fields, "type");
+
+    if (type != NULL && strcmp(type, "replay") == 0) {
+        return ctns_control_replay(data, id, fields) == 0 ? 0 : -1;
+    }
+
+    return 0;
+}
+
+
 /* One batch from "0" (ours, pending) or ">" (new); how many, or -1. */
 
 static int
 ctns_control_read(ctns_store_t *st, const char *from)
 {
-    int          failed;
-    size_t       i;
-    const char  *type;
-    ctns_cmd_t   c;
-    redisReply  *r, *entries, *e;
+    int  n, kept;
 
-    memset(&c, 0, sizeof(c));
-    ctns_cmd_strs(&c, "XREADGROUP", "GROUP", CTNS_CONTROL_GROUP, st->consumer,
-                  "COUNT", NULL);
-    ctns_cmd_fmt(&c, "%d", CTNS_CONTROL_BATCH);
-    ctns_cmd_strs(&c, "STREAMS", ctns_control.key, from, NULL);
+    n = ctns_redis_consume(&st->redis, ctns_control.key, CTNS_CONTROL_GROUP,
+                           st->consumer, CTNS_CONTROL_BATCH, from,
+                           ctns_control_entry, st, &kept);
 
-    r = ctns_redis_cmd(&st->redis, &c);
-    ctns_cmd_free(&c);
-
-    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+    if (n < 0) {
         ctns_log(CTNS_LOG_ERROR, "cannot read the control stream",
                  json_pack("{s:s,s:s}", "stream", ctns_control.key,
-                           "error", r ? r->str : st->redis.err));
+                           "error", st->redis.err));
 
         /* the group is gone (stream deleted): create it again */
         ctns_control.ready = 0;
-        freeReplyObject(r);
         return -1;
     }
 
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-        freeReplyObject(r);
-        return 0;
-    }
-
-    entries = r->element[0]->element[1];
-    failed = 0;
-
-    for (i = 0; i < entries->elements; i++) {
-        e = entries->element[i];
-
-        /* a pending entry trimmed meanwhile comes back without fields */
-        if (e->element[1]->type == REDIS_REPLY_ARRAY) {
-            type = ctns_control_field(e->element[1], "type");
-
-            if (type != NULL && strcmp(type, "replay") == 0
-                && ctns_control_replay(st, e->element[0]->str, e->element[1])
-                   != 0)
-            {
-                failed = 1;
-                continue;
-            }
-        }
-
-        memset(&c, 0, sizeof(c));
-        ctns_cmd_strs(&c, "XACK", ctns_control.key, CTNS_CONTROL_GROUP,
-                      e->element[0]->str, NULL);
-        freeReplyObject(ctns_redis_cmd(&st->redis, &c));
-        ctns_cmd_free(&c);
-    }
-
-    i = entries->elements;
-    freeReplyObject(r);
-
-    return failed ? -1 : (int) i;
+    return kept ? -1 : n;
 }
 
 

@@ -921,3 +921,65 @@ ctns_redis_group(ctns_redis_t *r, const char *stream, const char *group)
 
     return ok ? 0 : -1;
 }
+
+
+int
+ctns_redis_consume(ctns_redis_t *r, const char *stream, const char *group,
+    const char *consumer, int count, const char *from,
+    ctns_redis_entry_pt cb, void *data, int *kept)
+{
+    int          n;
+    size_t       i;
+    ctns_cmd_t   c;
+    redisReply  *rep, *entries, *e, *fields;
+
+    *kept = 0;
+
+    memset(&c, 0, sizeof(c));
+    ctns_cmd_strs(&c, "XREADGROUP", "GROUP", group, consumer, "COUNT", NULL);
+    ctns_cmd_fmt(&c, "%d", count);
+    ctns_cmd_strs(&c, "STREAMS", stream, from, NULL);
+
+    rep = ctns_redis_cmd(r, &c);
+    ctns_cmd_free(&c);
+
+    if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+        if (rep != NULL) {
+            snprintf(r->err, sizeof(r->err), "%s", rep->str);
+        }
+
+        freeReplyObject(rep);
+        return -1;
+    }
+
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0) {
+        freeReplyObject(rep);
+        return 0;
+    }
+
+    entries = rep->element[0]->element[1];
+
+    for (i = 0; i < entries->elements; i++) {
+        e = entries->element[i];
+
+        /* a pending entry trimmed meanwhile comes back without fields */
+        fields = e->element[1]->type == REDIS_REPLY_ARRAY ? e->element[1]
+                                                          : NULL;
+
+        if (cb(data, e->element[0]->str, fields) != 0) {
+            (*kept)++;
+            continue;
+        }
+
+        memset(&c, 0, sizeof(c));
+        ctns_cmd_strs(&c, "XACK", stream, group, NULL);
+        ctns_cmd_add(&c, e->element[0]->str, e->element[0]->len);
+        freeReplyObject(ctns_redis_cmd(r, &c));
+        ctns_cmd_free(&c);
+    }
+
+    n = (int) entries->elements;
+    freeReplyObject(rep);
+
+    return n;
+}

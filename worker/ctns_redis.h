@@ -98,6 +98,19 @@ int ctns_redis_scan(ctns_redis_t *r, const char *pattern,
     ctns_redis_key_pt cb, void *data);
 
 /*
+ * One batch of a consumer group's stream from id ("0": this consumer's
+ * pending entries, ">": new ones), each entry through cb (fields NULL for
+ * a pending entry deleted meanwhile).  Entries cb takes (0) are
+ * acknowledged; the others (-1) stay pending for a later pass, counted in
+ * *kept.  How many entries came, or -1 with the reason in r->err.
+ */
+typedef int (*ctns_redis_entry_pt)(void *data, const char *id,
+    redisReply *fields);
+int ctns_redis_consume(ctns_redis_t *r, const char *stream,
+    const char *group, const char *consumer, int count, const char *from,
+    ctns_redis_entry_pt cb, void *data, int *kept);
+
+/*
  * XGROUP CREATE stream group 0 MKSTREAM; an existing group is fine.
  * 0, or -1 with the reason in r->err.
  */

@@ -261,65 +261,40 @@ ctns_keys_control_entry(const ctns_keys_conf_t *conf, redisReply *fields)
 }
 
 
+static int
+ctns_keys_control_take(void *data, const char *id, redisReply *fields)
+{
+    /* a pending entry deleted meanwhile: nothing left to confirm */
+    if (fields == NULL) {
+        return 0;
+    }
+
+    return ctns_keys_control_entry(data, fields) == CTNS_KEYS_RETRY ? -1 : 0;
+}
+
+
 /* Reads up to a batch from id ("0": our pending retries, ">": new). */
 
 static int
 ctns_keys_control_read(const ctns_keys_conf_t *conf, ctns_redis_t *rc,
     const char *stream, const char *consumer, const char *id, size_t *n)
 {
-    int          failed;
-    size_t       i;
-    ctns_cmd_t   c;
-    redisReply  *r, *entries, *e;
+    int  got, kept;
 
-    *n = 0;
+    got = ctns_redis_consume(rc, stream, CTNS_KEYS_GROUP, consumer,
+                             CTNS_KEYS_BATCH, id, ctns_keys_control_take,
+                             (void *) conf, &kept);
 
-    memset(&c, 0, sizeof(c));
-    ctns_cmd_strs(&c, "XREADGROUP", "GROUP", CTNS_KEYS_GROUP, consumer,
-                  "COUNT", NULL);
-    ctns_cmd_fmt(&c, "%d", CTNS_KEYS_BATCH);
-    ctns_cmd_strs(&c, "STREAMS", stream, id, NULL);
-
-    r = ctns_redis_cmd(rc, &c);
-    ctns_cmd_free(&c);
-
-    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+    if (got < 0) {
         ctns_keys_log("error", "sns confirm: XREADGROUP %s: %s", stream,
-                      r ? r->str : rc->err);
-        freeReplyObject(r);
+                      rc->err);
+        *n = 0;
         return -1;
     }
 
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-        freeReplyObject(r);
-        return 0;
-    }
+    *n = got;
 
-    entries = r->element[0]->element[1];
-    failed = 0;
-
-    for (i = 0; i < entries->elements; i++) {
-        e = entries->element[i];
-
-        /* a pending entry deleted meanwhile comes back without fields */
-        if (e->element[1]->type == REDIS_REPLY_ARRAY
-            && ctns_keys_control_entry(conf, e->element[1]) == CTNS_KEYS_RETRY)
-        {
-            failed++;
-            continue;
-        }
-
-        memset(&c, 0, sizeof(c));
-        ctns_cmd_strs(&c, "XACK", stream, CTNS_KEYS_GROUP, NULL);
-        ctns_cmd_add(&c, e->element[0]->str, e->element[0]->len);
-        freeReplyObject(ctns_redis_cmd(rc, &c));
-        ctns_cmd_free(&c);
-    }
-
-    *n = entries->elements;
-    freeReplyObject(r);
-
-    return failed ? -1 : 0;
+    return kept ? -1 : 0;
 }
 
 
