@@ -11,7 +11,7 @@ import json
 import pytest
 
 from harness.common import fixture_path, wait_until
-from harness.worker import dlq, enqueue, event_fields, load_message, pending
+from harness.worker import dlq, drained, enqueue, event_fields, load_message
 
 USD = "9e1b7c4a-2d3f-4a5b-8c6d-0e1f2a3b4c01"
 EUR = "2a9e9c03-1c1c-4894-9b67-4f07772a1706"
@@ -80,9 +80,8 @@ def mapped(redis, netsuite, workers, ct_sim, tmp_path):
         w = workers.start(conf)
         for e in events:
             enqueue(redis, fields_of(e))
-        wait_until(lambda: pending(redis) == 0
-                   and redis.zcard("ctns:retry") == 0,
-                   timeout=60, interval=0.1, what="events posted")
+        wait_until(lambda: drained(redis), timeout=60, interval=0.1,
+                   what="events posted")
         assert w.stop() == 0
         assert not dlq(redis), [(d[1]["type"], json.loads(d[1]["error"])["detail"]) for d in dlq(redis)]
 

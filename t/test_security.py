@@ -619,8 +619,10 @@ def test_secrets_never_in_any_log(nginx_factory, redis_pw, redis_server,
 
         logs = glob.glob(edge.path("logs", "*")) + \
             glob.glob(os.path.join(ws.dir, "*.log")) + \
-            [os.path.join(redis_server.dir, "redis.log")]
+            glob.glob(os.path.join(redis_server.dir, "**", "redis.log"),
+                      recursive=True)     # one server, or each cluster node
         assert len(logs) >= 4, logs
+        assert any(p.endswith("redis.log") for p in logs), logs
         found = []
         for path in logs:
             with open(path, "rb") as f:

@@ -17,8 +17,7 @@ import time
 import uuid
 
 from harness.common import wait_until
-from harness.worker import (SHARDS, dlq, enqueue, pending, shard_of, status,
-                            stream_key)
+from harness.worker import dlq, drained, enqueue, pending, shard_of, status
 from test_map_e2e import fields_of, message, resource
 
 ORDERS = 12
@@ -63,25 +62,6 @@ def ct_config(workers, ct_sim, tmp_path, slots):
         "client_secret": "file:%s" % secret})
     conf["netsuite"]["concurrency"] = slots
     return conf
-
-
-def unread(redis):
-    """Shards whose group has not read every entry yet (a worker that
-    polls, as on a cluster, may not have seen an entry enqueued just now)."""
-    n = 0
-    for s in range(SHARDS):
-        key = stream_key(s)
-        if not redis.exists(key):
-            continue
-        last = redis.xinfo_stream(key)["last-generated-id"]
-        groups = redis.xinfo_groups(key)
-        n += not groups or groups[0]["last-delivered-id"] != last
-    return n
-
-
-def drained(redis):
-    return unread(redis) == 0 and pending(redis) == 0 \
-        and redis.zcard("ctns:retry") == 0
 
 
 def one(netsuite, rtype, eid):

@@ -102,6 +102,19 @@ class Node(RedisServer):
         return "<Node %s>" % self.address
 
 
+def _merged(dicts):
+    out = {}
+    for d in dicts:
+        for k, v in d.items():
+            if k not in out:
+                out[k] = dict(v) if isinstance(v, dict) else v
+            elif isinstance(v, dict):
+                out[k] = _merged([out[k], v])
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                out[k] += v
+    return out
+
+
 class ClusterClient(redis.cluster.RedisCluster):
     """redis-py's cluster client, where the suites' single-node idioms have
     a cluster meaning: CONFIG SET goes to every node the client knows, the
@@ -113,6 +126,20 @@ class ClusterClient(redis.cluster.RedisCluster):
     def config_set(self, name, value, *args, **kw):
         kw.setdefault("target_nodes", self.ALL_NODES)
         return super().config_set(name, value, *args, **kw)
+
+    def config_resetstat(self, **kw):
+        kw.setdefault("target_nodes", self.ALL_NODES)
+        return super().config_resetstat(**kw)
+
+    def info(self, section=None, *args, **kw):
+        """INFO of every master merged, as if the cluster were one server:
+        numbers summed, other fields from the first master, sections of
+        sections (commandstats) merged the same way."""
+        if "target_nodes" in kw:
+            return super().info(section, *args, **kw)
+        per_node = super().info(section, *args,
+                                target_nodes=self.PRIMARIES, **kw)
+        return _merged(per_node.values())
 
     def xread(self, streams, count=None, block=None):
         return self._per_slot(super().xread, streams, block,

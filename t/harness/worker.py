@@ -17,7 +17,6 @@ import copy
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -102,6 +101,27 @@ def pending(redis, prefix=PREFIX, shards=SHARDS):
         except Exception:            # no stream or group yet
             pass
     return n
+
+
+def unread(redis, prefix=PREFIX, shards=SHARDS):
+    """Shards whose group has not read every entry yet (a worker that
+    polls, as on a cluster, may not have seen an entry enqueued just now)."""
+    n = 0
+    for s in range(shards):
+        key = stream_key(s, prefix)
+        if not redis.exists(key):
+            continue
+        last = redis.xinfo_stream(key)["last-generated-id"]
+        groups = redis.xinfo_groups(key)
+        n += not groups or groups[0]["last-delivered-id"] != last
+    return n
+
+
+def drained(redis, prefix=PREFIX, shards=SHARDS):
+    """Every entry read, acknowledged, and no retry scheduled."""
+    return unread(redis, prefix, shards) == 0 \
+        and pending(redis, prefix, shards) == 0 \
+        and redis.zcard("%s:retry" % prefix) == 0
 
 
 def base_config(redis_server, netsuite, secrets_dir, auth="tba", **over):
