@@ -582,8 +582,10 @@ ctns_redis_follow(ctns_redis_t *r, int argc, const char **argv,
         switch (kind) {
 
         case CTNS_CLUSTER_REPLY_MOVED:
+            ctns_redis_refresh(r, ctns_cluster_map_node(r->map, &to));
+
+            /* again: a refresh that started over renumbered the nodes */
             node = ctns_cluster_map_node(r->map, &to);
-            ctns_redis_refresh(r, node);
 
             if (node >= 0) {
                 r->map->slot[slot] = (uint8_t) (node + 1);
