@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
 
 #include "ctns_keys.h"
+#include "ctns_log.h"
 
 
 typedef struct {
@@ -30,22 +30,19 @@ typedef struct {
 void
 ctns_keys_log(const char *level, const char *fmt, ...)
 {
-    char       ts[32];
-    time_t     now;
-    va_list    args;
-    struct tm  tm;
-
-    now = time(NULL);
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-
-    fprintf(stderr, "%s ctns-keys[%d] %s: ", ts, (int) getpid(), level);
+    int      n;
+    char     msg[1024];
+    va_list  args;
 
     va_start(args, fmt);
-    vfprintf(stderr, fmt, args);
+    vsnprintf(msg, sizeof(msg), fmt, args);
     va_end(args);
 
-    fputc('\n', stderr);
+    /* JSON lines, as the worker and the Redis client both write */
+    n = ctns_log_level_parse(level);
+
+    ctns_log(n < 0 ? CTNS_LOG_ERROR : n, msg,
+             json_pack("{s:s}", "program", "ctns-keys"));
 }
 
 
