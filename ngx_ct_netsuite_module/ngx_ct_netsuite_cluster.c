@@ -17,6 +17,7 @@
 
 
 #include "ngx_ct_netsuite_link.h"
+#include "ngx_ct_netsuite_metrics.h"
 
 
 #define NGX_CT_NETSUITE_REFRESH_SOON    100
@@ -219,6 +220,8 @@ ngx_ct_netsuite_cluster_refresh(ngx_ct_netsuite_redis_t *rd)
     cmd->lens = lens;
     cmd->handler = ngx_ct_netsuite_cluster_slots;
     cmd->data = rd;
+    cmd->sent = ngx_ct_netsuite_metrics_now();
+    cmd->start = ngx_current_msec;
 
     if (ngx_ct_netsuite_link_dispatch(l, cmd) != NGX_OK) {
         ngx_free(cmd);
