@@ -13,13 +13,8 @@
   merged (RFC 7386) over examples/ctns.json.  `env:` secrets get dummy
   values, `file:` secrets dummy files.
 
-A block that is deliberately partial (an excerpt with "..." in it, a
-fragment of a larger file) is exempted by an HTML comment on the line right
-before its opening fence, with the reason:
-
-    <!-- docs-test: skip excerpt of the http block above -->
-
-The convention is documented in docs/configuration.md.
+There are no exemptions: an excerpt is written so that it can be wrapped
+and checked (docs/configuration.md says how).
 """
 
 import glob
@@ -45,7 +40,6 @@ DEMO_CONF = os.path.join(ROOT, "examples", "demo", "nginx.conf")
 EXAMPLE_CONF = os.path.join(ROOT, "examples", "ctns.json")
 
 FENCE = re.compile(r"^```(\w+)[^\n]*\n(.*?)^```", re.S | re.M)
-SKIP = re.compile(r"<!--\s*docs-test:\s*skip\s+(\S.*?)\s*-->\s*$")
 
 WORKER_SECTIONS = {"redis", "stream", "netsuite", "commercetools", "retry",
                    "worker", "log", "routing", "items", "tax", "discounts",
@@ -66,7 +60,7 @@ DUMMY_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 def blocks(lang):
-    """(doc, line, text, skip reason or None) of every ```lang block."""
+    """(doc, line, text) of every ```lang block."""
     out = []
     for path in DOCS:
         with open(path) as fh:
@@ -75,10 +69,7 @@ def blocks(lang):
             if m.group(1) != lang:
                 continue
             line = text.count("\n", 0, m.start()) + 1
-            before = text[:m.start()].rstrip("\n").rsplit("\n", 1)[-1]
-            skip = SKIP.search(before)
-            out.append((os.path.relpath(path, ROOT), line, m.group(2),
-                        skip.group(1) if skip else None))
+            out.append((os.path.relpath(path, ROOT), line, m.group(2)))
     return out
 
 
@@ -214,9 +205,7 @@ def check_nginx(tmp_path, text):
 
 @pytest.mark.parametrize("block", blocks("nginx"), ids=block_id)
 def test_nginx_block(block, tmp_path):
-    doc, line, text, skip = block
-    if skip:
-        pytest.skip("%s:%d marked: %s" % (doc, line, skip))
+    doc, line, text = block
     check_nginx(tmp_path, text)
 
 
@@ -258,18 +247,13 @@ def test_demo_nginx_template(tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
 
 
-def test_skip_marks_have_reasons():
-    """A skip mark names why; a stray mark (no fence after it) fails."""
+def test_no_block_is_exempted():
+    """The old skip mark is gone: a block it would hide is checked, so a
+    stray mark is a mistake to remove, not a reason."""
     for path in DOCS:
         with open(path) as fh:
-            lines = fh.read().splitlines()
-        for i, ln in enumerate(lines):
-            if not ln.startswith("<!--") or "docs-test:" not in ln:
-                continue
-            assert SKIP.search(ln), "%s:%d: malformed mark" % (path, i + 1)
-            assert i + 1 < len(lines) and lines[i + 1].startswith("```"), \
-                "%s:%d: a docs-test mark must precede a fence" % (path,
-                                                                   i + 1)
+            for i, ln in enumerate(fh):
+                assert "docs-test:" not in ln, "%s:%d" % (path, i + 1)
 
 
 # --- worker configurations ---------------------------------------------------
@@ -285,7 +269,7 @@ def worker_blocks():
             # a section shown as a member: "sync": { ... }
             try:
                 data = json.loads("{" + b[2] + "}")
-                b = b[:2] + (json.dumps(data),) + b[3:]
+                b = b[:2] + (json.dumps(data),)
             except ValueError:
                 pass
         if data is None:
@@ -293,7 +277,7 @@ def worker_blocks():
             # is a broken example, anything else (API bodies, fault rules)
             # is not ours to check
             if re.search(r'^\s*[{,]?\s*"(redis|netsuite|routing)"\s*:', b[2],
-                         re.M) and not b[3]:
+                         re.M):
                 out.append(b)
             continue
         if isinstance(data, dict) and data and \
@@ -349,9 +333,7 @@ def example_config():
 
 @pytest.mark.parametrize("block", worker_blocks(), ids=block_id)
 def test_worker_config_block(block, tmp_path):
-    doc, line, text, skip = block
-    if skip:
-        pytest.skip("%s:%d marked: %s" % (doc, line, skip))
+    doc, line, text = block
     data = json.loads(text)
     base = example_config()
     if "redis" in data:
