@@ -29,14 +29,13 @@
 static void ngx_ct_netsuite_cluster_refresh(ngx_ct_netsuite_redis_t *rd);
 
 
-/* Links for the nodes the map learnt; wanted: a seed or serving slots. */
+/* Links for the nodes the map learnt since, not connected yet. */
 
 static void
-ngx_ct_netsuite_cluster_links(ngx_ct_netsuite_redis_t *rd)
+ngx_ct_netsuite_cluster_grow(ngx_ct_netsuite_redis_t *rd)
 {
-    ngx_uint_t               i;
-    ngx_ct_netsuite_link_t  *l;
-    ctns_cluster_addr_t     *a;
+    ngx_uint_t            i;
+    ctns_cluster_addr_t  *a;
 
     for (i = rd->nlinks; i < rd->map.nnodes; i++) {
         a = &rd->map.nodes[i];
@@ -44,6 +43,18 @@ ngx_ct_netsuite_cluster_links(ngx_ct_netsuite_redis_t *rd)
     }
 
     rd->nlinks = rd->map.nnodes;
+}
+
+
+/* After a new map: wanted are the seeds and the masters serving slots. */
+
+static void
+ngx_ct_netsuite_cluster_links(ngx_ct_netsuite_redis_t *rd)
+{
+    ngx_uint_t               i;
+    ngx_ct_netsuite_link_t  *l;
+
+    ngx_ct_netsuite_cluster_grow(rd);
 
     for (i = rd->conf->nseeds; i < rd->nlinks; i++) {
         rd->links[i].wanted = 0;
@@ -493,7 +504,8 @@ ngx_ct_netsuite_cluster_redirect(ngx_ct_netsuite_redis_t *rd,
         return NGX_DECLINED;
     }
 
-    ngx_ct_netsuite_cluster_links(rd);
+    /* the resend connects the target; the refresh settles the rest */
+    ngx_ct_netsuite_cluster_grow(rd);
 
     if (kind == CTNS_CLUSTER_REPLY_MOVED) {
         rd->map.slot[slot] = (uint8_t) (node + 1);
